@@ -1,0 +1,1 @@
+"""Alerts and their delivery: stored first (outbox), delivered to Slack once, retried on failure."""

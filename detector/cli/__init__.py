@@ -1,0 +1,32 @@
+"""The ``detector`` command line: thin adapters over domain functions.
+
+Exit codes: 0 success, 1 the work found a problem, 2 bad usage or input, 3 an external service failed.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from detector.cli import db as db_cmd
+from detector.cli import ingest as ingest_cmd
+from detector.cli import ops as ops_cmd
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__.splitlines()[0])
+app.add_typer(db_cmd.app, name="db")
+app.command("ingest")(ingest_cmd.ingest)
+app.command("worker")(ops_cmd.worker)
+app.command("beat")(ops_cmd.beat)
+app.command("status")(ops_cmd.status)
+app.command("rejected")(ops_cmd.rejected)
+app.command("config")(ops_cmd.config)
+app.command("demo")(ops_cmd.demo)
+
+
+def main() -> None:
+    from detector.settings import get_settings
+
+    logging.basicConfig(level=get_settings().log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app()

@@ -1,0 +1,1 @@
+"""Background-job bookkeeping: tasks that exhausted their retries end here, visible, not looping."""

@@ -1,0 +1,1 @@
+"""The zero-shot LLM path: versioned seller-style profiles and their calls."""

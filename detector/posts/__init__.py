@@ -1,0 +1,1 @@
+"""Posts and authors: identity, idempotent ingest, and the record of rejected input."""

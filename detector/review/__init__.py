@@ -1,0 +1,1 @@
+"""What the paths flagged (detections) and what moderators decided about it."""

@@ -1,0 +1,93 @@
+"""One typed settings object for every process: CLI, workers, admin UI.
+
+Read once from the environment (prefix ``DETECTOR_``) and an optional ``.env`` file. With nothing
+set, the embedded default runs on one machine: a SQLite file under ``data_dir``, the in-memory
+broker with tasks executed in the calling process, alerts stored in the database. Production is the
+same code with URLs and secrets set here; nothing else changes.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+CONTENT_TYPE_RE = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DETECTOR_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path(".sellerwatch"), description="Where the embedded default keeps its files.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default sqlite:///<data_dir>/sellerwatch.db. "
+        "Production: postgresql+psycopg://user:pass@host/db.")
+    broker_url: str = Field(
+        "memory://", description="Celery broker. memory:// runs every task in the calling process "
+        "(embedded default); redis://host:6379/0 or amqp://user:pass@host// for separate workers.")
+    result_backend: str | None = Field(None, description="Celery result backend; none by default.")
+    broker_visibility_timeout: int = Field(
+        3600, ge=1, description="Seconds before Redis redelivers an unacknowledged task of a dead worker.")
+    task_max_retries: int = Field(8, ge=0, description="Retries of a task on a transient error.")
+    task_retry_backoff_max: int = Field(600, ge=1, description="Cap of the exponential retry delay (s).")
+
+    default_content_type: str = Field("listing", description="Namespace of posts that name none.")
+    max_text_chars: int = Field(20_000, ge=1, description="Longest accepted post text, in characters.")
+    max_record_bytes: int = Field(262_144, ge=1024, description="Longest accepted JSON record, in bytes.")
+    ingest_batch_size: int = Field(500, ge=1, le=10_000, description="Posts per database transaction.")
+
+    log_level: str = Field("INFO", description="Python logging level.")
+    admin_base_url: str = Field("http://127.0.0.1:8501", description="Where links in alerts point.")
+
+    # External services: unset means the path or backend is disabled, never an error.
+    pinecone_api_key: SecretStr | None = None
+    pinecone_host: str | None = None
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_channel: str | None = None
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+
+    @field_validator("default_content_type")
+    @classmethod
+    def _content_type_shape(cls, value: str) -> str:
+        if not CONTENT_TYPE_RE.match(value):
+            raise ValueError("content type must be lowercase letters, digits, '_' or '-' (max 64)")
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'sellerwatch.db'}"
+
+    @property
+    def tasks_run_inline(self) -> bool:
+        """The in-memory broker has no separate worker: tasks run where they are sent."""
+        return self.broker_url.startswith("memory://")
+
+    def redacted(self) -> dict:
+        """Settings safe to print or log: secrets and URL passwords masked."""
+        out = {}
+        for key, value in self.model_dump().items():
+            if isinstance(value, SecretStr):
+                value = "**********" if value.get_secret_value() else ""
+            elif isinstance(value, str):
+                value = redact_url(value)
+            out[key] = value
+        return out
+
+
+_PASSWORD_IN_URL = re.compile(r"(?P<head>[a-z0-9+]+://[^:/@]*:)(?P<pw>[^@]*)(?P<tail>@)", re.I)
+
+
+def redact_url(url: str) -> str:
+    """Mask the password in a URL so connection strings can be logged."""
+    return _PASSWORD_IN_URL.sub(lambda m: m["head"] + "***" + m["tail"], url)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once. Tests call ``get_settings.cache_clear()`` after changing env."""
+    return Settings()

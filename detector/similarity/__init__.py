@@ -1,0 +1,1 @@
+"""The similar-content path: embeddings, near-duplicate edges, clusters and their growth."""

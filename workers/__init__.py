@@ -1,0 +1,1 @@
+"""Celery adapters: every task is a thin wrapper over one ``detector`` function."""

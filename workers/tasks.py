@@ -1,0 +1,55 @@
+"""Task adapters. Names are the wire contract with producers and other workers: keep them stable.
+
+Ids cross the wire, never ORM objects; each task opens one unit of work and calls one domain
+function. ``detector.ingest_post`` is the producers' entry point: marketplace backends send one
+post (a JSON object) by name, e.g. ``app.send_task("detector.ingest_post", args=[post])``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from detector.db.session import session_scope
+from detector.posts import processing
+from detector.posts.ingest import ingest_record
+from detector.settings import get_settings
+from workers.envelope import detector_task
+
+PROCESS_BATCH = 100
+
+
+def dispatch_processing(post_ids: list[int]) -> None:
+    """Queue new posts for the pipeline in batches (inline under the embedded default)."""
+    for start in range(0, len(post_ids), PROCESS_BATCH):
+        process_posts.delay(post_ids[start:start + PROCESS_BATCH])
+
+
+@detector_task("detector.ingest_post")
+def ingest_post(self, post) -> dict:
+    """Store one producer's post or its rejection; a redelivery is a duplicate, never a second post."""
+    with session_scope() as session:
+        counts = ingest_record(post, settings=get_settings(), session=session, source=f"task:{self.request.id}")
+    dispatch_processing(counts.new_post_ids)
+    return counts.as_dict()
+
+
+def _fail_posts(session, args: tuple, kwargs: dict, error: str) -> None:
+    ids = kwargs.get("post_ids") or (args[0] if args else [])
+    if isinstance(ids, list) and all(isinstance(i, int) for i in ids):
+        processing.mark_failed(session, ids, f"processing failed after retries: {error}")
+
+
+@detector_task("detector.process_posts", on_dead_letter=_fail_posts)
+def process_posts(self, post_ids: list[int]) -> int:
+    """Run the pipeline on a batch of accepted posts."""
+    with session_scope() as session:
+        return len(processing.process_posts(session, post_ids))
+
+
+@detector_task("detector.maintenance.sweep_stalled_posts")
+def sweep_stalled_posts(self, older_than_minutes: int = 10) -> int:
+    """Re-dispatch posts whose processing message was lost (e.g. a worker died after ingest)."""
+    with session_scope() as session:
+        ids = processing.stalled_post_ids(session, older_than=timedelta(minutes=older_than_minutes))
+    dispatch_processing(ids)
+    return len(ids)
