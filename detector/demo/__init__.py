@@ -1,0 +1,1 @@
+"""Synthetic marketplace posts so the demo and the tests run without real user data."""
