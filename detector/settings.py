@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     result_backend: str | None = Field(None, description="Celery result backend; none by default.")
     broker_visibility_timeout: int = Field(
         3600, ge=1, description="Seconds before Redis redelivers an unacknowledged task of a dead worker.")
+    broker_transport_options: dict = Field(
+        default_factory=dict, description="Extra kombu transport options as JSON, e.g. "
+        '{"unacked_restore_interval": 10} for Redis; visibility_timeout is set from its own field.')
     task_max_retries: int = Field(8, ge=0, description="Retries of a task on a transient error.")
     task_retry_backoff_max: int = Field(600, ge=1, description="Cap of the exponential retry delay (s).")
 

@@ -40,11 +40,13 @@ def celery_config(settings: Settings) -> dict:
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
-        "broker_transport_options": {"visibility_timeout": settings.broker_visibility_timeout},
+        "broker_transport_options": {**settings.broker_transport_options,
+                                     "visibility_timeout": settings.broker_visibility_timeout},
         "broker_connection_retry_on_startup": True,
         "worker_hijack_root_logger": False,
         "task_always_eager": inline,
-        "task_eager_propagates": inline,
+        # A failing inline task is dead-lettered like a worker's would be; it must not abort the caller.
+        "task_eager_propagates": False,
         "timezone": "UTC",
         "beat_schedule": {
             "sweep-stalled-posts": {

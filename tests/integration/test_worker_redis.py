@@ -6,6 +6,8 @@ with SIGKILL in the middle of a task leaves nothing behind, the task is redelive
 worker, and it completes exactly once.
 """
 
+import json
+
 import pytest
 from celery import Celery
 from sqlalchemy import create_engine, func, select, text
@@ -55,7 +57,9 @@ def test_worker_consumes_posts_sent_by_name(pg_url, redis_url, producer, tmp_pat
 
 
 def test_worker_killed_mid_task_is_redelivered_and_completes_once(pg_url, redis_url, producer, tmp_path):
-    env = worker_env(pg_url, redis_url, tmp_path, broker_visibility_timeout=3)
+    # Scan for orphaned messages every second (production: every ~100 s, after an hour's visibility).
+    env = worker_env(pg_url, redis_url, tmp_path, broker_visibility_timeout=3, broker_transport_options=json.dumps(
+        {"unacked_restore_interval": 1, "unacked_restore_throttle": 1}))
     first = WorkerProcess(env, tmp_path / "first.log").wait_ready()
     locker = create_engine(pg_url)
     db_name = pg_url.rsplit("/", 1)[1]
@@ -64,7 +68,8 @@ def test_worker_killed_mid_task_is_redelivered_and_completes_once(pg_url, redis_
             # Hold a lock that the task's INSERT must wait for: the task is then provably mid-flight.
             lock_conn.execute(text("LOCK TABLE posts IN SHARE ROW EXCLUSIVE MODE"))
             producer.send_task("detector.ingest_post", args=[{"id": "k1", "text": "급매 팝니다"}], queue="ingest")
-            with locker.connect() as probe:
+            # AUTOCOMMIT: pg_stat_activity is snapshotted once per transaction otherwise.
+            with locker.connect().execution_options(isolation_level="AUTOCOMMIT") as probe:
                 wait_for(lambda: probe.execute(text(
                     "select count(*) from pg_stat_activity where datname = :db and wait_event_type = 'Lock'"),
                     {"db": db_name}).scalar(), 30, "the task to block on the lock")

@@ -1,0 +1,1 @@
+"""The moderators' Streamlit admin UI (review queues, clusters, decisions, prompts, metrics)."""
