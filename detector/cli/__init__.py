@@ -27,6 +27,12 @@ app.command("demo")(ops_cmd.demo)
 def main() -> None:
     from detector.settings import get_settings
 
-    logging.basicConfig(level=get_settings().log_level.upper(),
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if settings.log_level.upper() != "DEBUG":
+        # One line per task or migration step drowns a command's output; workers keep their own log.
+        for name in ("celery.app.trace", "alembic.runtime.migration", "kombu.connection"):
+            quiet = settings.tasks_run_inline or name.startswith("alembic")
+            logging.getLogger(name).setLevel(logging.ERROR if quiet else logging.INFO)
     app()
