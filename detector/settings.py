@@ -42,6 +42,16 @@ class Settings(BaseSettings):
     max_record_bytes: int = Field(262_144, ge=1024, description="Longest accepted JSON record, in bytes.")
     ingest_batch_size: int = Field(500, ge=1, le=10_000, description="Posts per database transaction.")
 
+    embedder: str = Field("use-multilingual", description="use-multilingual (default), minilm-l6 or hashing.")
+    embedder_threads: int = Field(1, ge=1, description="CPU threads per embedding process (one process per core).")
+    vector_index: str = Field("embedded", description="embedded (in-process HNSW, caught up from the database) "
+                              "or pinecone (needs DETECTOR_PINECONE_API_KEY and DETECTOR_PINECONE_HOST).")
+    index_ef_search: int = Field(128, ge=16, description="HNSW search breadth of the embedded index.")
+    neighbours_k: int = Field(10, ge=1, le=100, description="Neighbours looked up per new post.")
+    near_duplicate_threshold: float = Field(
+        0.85, gt=0, le=1, description="Cosine similarity from which two posts are near-duplicates.")
+    near_duplicate_window_days: int = Field(30, ge=1, description="How far back neighbours are looked for.")
+
     log_level: str = Field("INFO", description="Python logging level.")
     admin_base_url: str = Field("http://127.0.0.1:8501", description="Where links in alerts point.")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from detector.db.session import session_scope
+from detector.deps import get_deps
 from detector.posts import processing
 from detector.posts.ingest import ingest_record
 from detector.settings import get_settings
@@ -43,7 +44,7 @@ def _fail_posts(session, args: tuple, kwargs: dict, error: str) -> None:
 def process_posts(self, post_ids: list[int]) -> int:
     """Run the pipeline on a batch of accepted posts."""
     with session_scope() as session:
-        return len(processing.process_posts(session, post_ids))
+        return len(processing.process_posts(session, post_ids, get_deps()))
 
 
 @detector_task("detector.maintenance.sweep_stalled_posts")

@@ -41,6 +41,7 @@ class Post(Base):
         UniqueConstraint("content_type", "external_id"),
         Index("ix_posts_content_type_created_at", "content_type", "created_at"),
         Index("ix_posts_status", "status"),
+        Index("ix_posts_content_type_processed_at", "content_type", "processed_at"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)

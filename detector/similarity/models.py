@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from detector.db.base import Base, BigIntPK, utcnow
@@ -37,6 +37,9 @@ class NearDuplicateEdge(Base):
     content_type: Mapped[str] = mapped_column(String(64), index=True)
     src_post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
     dst_post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    src_author_id: Mapped[int | None] = mapped_column(ForeignKey("authors.id"))
+    dst_author_id: Mapped[int | None] = mapped_column(ForeignKey("authors.id"))
+    cross_author: Mapped[bool] = mapped_column(Boolean, default=False)  # the strong signal
     similarity: Mapped[float] = mapped_column(Float)
     method: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

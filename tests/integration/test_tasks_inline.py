@@ -42,11 +42,11 @@ def test_transient_errors_are_retried(tasks, sqlite_url, monkeypatch):
     real = processing.process_posts
     calls = []
 
-    def flaky(session, ids):
+    def flaky(session, ids, deps):
         calls.append(ids)
         if len(calls) < 3:
             raise OperationalError("select 1", {}, Exception("server closed the connection"))
-        return real(session, ids)
+        return real(session, ids, deps)
 
     monkeypatch.setattr(processing, "process_posts", flaky)
     tasks.ingest_post.delay({"id": "x3", "text": "hello"})
@@ -57,7 +57,7 @@ def test_transient_errors_are_retried(tasks, sqlite_url, monkeypatch):
 
 
 def test_poison_message_ends_as_dead_letter_and_failed_post(tasks, sqlite_url, monkeypatch):
-    def poison(session, ids):
+    def poison(session, ids, deps):
         raise ValueError("cannot process this post")
 
     monkeypatch.setattr(processing, "process_posts", poison)

@@ -1,0 +1,1 @@
+"""Vector indexes: one interface (Pinecone's data model), an embedded default, Pinecone, and a fake."""

@@ -1,0 +1,63 @@
+"""Online cluster assignment: a post joins its near-duplicates' cluster the moment it is processed.
+
+So a campaign's size and number of distinct accounts are current within seconds of each post. The
+rule is deliberately simple (join the cluster most of your neighbours are in; start one with your
+unclustered neighbours otherwise); merging, splitting and naming are left to the periodic pass
+(issue #4), which sees the whole window.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from detector.db.base import utcnow
+from detector.db.dialect import insert_for
+from detector.posts.models import Post
+from detector.similarity.models import Cluster, ClusterMember
+from detector.similarity.neighbours import Neighbour
+
+
+def _clusters_of(session: Session, post_ids: list[int]) -> dict[int, int]:
+    rows = session.execute(select(ClusterMember.post_id, ClusterMember.cluster_id)
+                           .join(Cluster, Cluster.id == ClusterMember.cluster_id)
+                           .where(ClusterMember.post_id.in_(post_ids), Cluster.status == "active"))
+    return {post_id: cluster_id for post_id, cluster_id in rows}
+
+
+def _add_members(session: Session, cluster_id: int, post_ids: list[int]) -> None:
+    now = utcnow()
+    session.execute(insert_for(session, ClusterMember).on_conflict_do_nothing(
+        index_elements=["cluster_id", "post_id"]),
+        [{"cluster_id": cluster_id, "post_id": p, "added_at": now} for p in post_ids])
+
+
+def refresh_counts(session: Session, cluster: Cluster) -> None:
+    size, authors = session.execute(
+        select(func.count(ClusterMember.post_id), func.count(func.distinct(Post.author_id)))
+        .join(Post, Post.id == ClusterMember.post_id).where(ClusterMember.cluster_id == cluster.id)).one()
+    cluster.size, cluster.distinct_authors, cluster.updated_at = size, authors, utcnow()
+
+
+def assign(session: Session, namespace: str, post_id: int, neighbours: list[Neighbour]) -> int | None:
+    """Put ``post_id`` into a cluster with its neighbours; returns the cluster id, or None if alone."""
+    if not neighbours:
+        return None
+    ids = [n.post_id for n in neighbours]
+    known = _clusters_of(session, ids + [post_id])
+    if post_id in known:
+        return known[post_id]  # a retried batch: already assigned
+    votes = Counter(known[i] for i in ids if i in known)
+    if votes:
+        cluster_id = votes.most_common(1)[0][0]
+        cluster = session.get(Cluster, cluster_id)
+        _add_members(session, cluster_id, [post_id])
+    else:
+        cluster = Cluster(content_type=namespace, status="active")
+        session.add(cluster)
+        session.flush()
+        _add_members(session, cluster.id, [post_id] + [i for i in ids if i not in known])
+    refresh_counts(session, cluster)
+    return cluster.id

@@ -1,0 +1,54 @@
+"""Near-duplicate lookup: for each new post, its closest earlier posts in the same namespace.
+
+Edges above the threshold are stored with both authors, because one seller reposting their own
+item is normal marketplace behaviour while the same text from several accounts is the signal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from detector.db.dialect import insert_for
+from detector.index.base import VectorIndex
+from detector.similarity.models import NearDuplicateEdge
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    post_id: int
+    author_id: int | None
+    similarity: float
+
+
+def find_neighbours(index: VectorIndex, namespace: str, post_id: int, vector: np.ndarray, created_at: datetime, *,
+                    k: int, threshold: float, window: timedelta) -> list[Neighbour]:
+    since = int((created_at - window).timestamp())
+    matches = index.query(namespace, vector, top_k=k + 1, filter={"created_at": {"$gte": since}})
+    out = []
+    for match in matches:
+        other = int(match.metadata.get("post_id", match.id))
+        if other != post_id and match.score >= threshold:
+            author = match.metadata.get("author_id") or None
+            out.append(Neighbour(other, int(author) if author else None, round(match.score, 6)))
+    return out[:k]
+
+
+def store_edges(session: Session, namespace: str, post_id: int, author_id: int | None,
+                neighbours: list[Neighbour], method: str = "embedding") -> None:
+    """One undirected edge per pair (smaller id first): a retried batch adds nothing."""
+    if not neighbours:
+        return
+    rows = []
+    for n in neighbours:
+        (src, src_author), (dst, dst_author) = sorted([(post_id, author_id), (n.post_id, n.author_id)],
+                                                      key=lambda pair: pair[0])
+        rows.append({"content_type": namespace, "src_post_id": src, "dst_post_id": dst,
+                     "src_author_id": src_author, "dst_author_id": dst_author, "similarity": n.similarity,
+                     "cross_author": bool(src_author and dst_author and src_author != dst_author),
+                     "method": method})
+    session.execute(insert_for(session, NearDuplicateEdge).on_conflict_do_nothing(
+        index_elements=["src_post_id", "dst_post_id", "method"]), rows)
