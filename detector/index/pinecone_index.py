@@ -19,6 +19,9 @@ Why the extra work around the SDK:
 * A rejected API key (401/403) raises ``PineconeAuthError``, not ``IndexUnavailable``: retrying a
   bad key later cannot help, and a worker should stop loudly rather than requeue forever.
 
+* Pinecone caps ``top_k`` at 1,000 when metadata is returned, so larger asks are clamped; record
+  ids must be ASCII (the SDK rejects others with ``PineconeValueError``).
+
 Serverless Pinecone is eventually consistent: a write may take a moment to be visible to queries.
 The database stays the source of truth, so callers treat this index as a catch-up cache.
 The API key is never logged nor put in messages.
@@ -206,7 +209,8 @@ class PineconeIndex(VectorIndex):
             chunk = unique[start:start + _FETCH_IDS_PER_REQUEST]
             response = self._call("fetch", lambda c=chunk: self._index.fetch(ids=c, namespace=namespace))
             for vid, v in response.vectors.items():
-                out[vid] = VectorRecord(vid, np.asarray(v.values, dtype=np.float32), _from_wire_metadata(v.metadata))
+                values = np.asarray(v.values, dtype=np.float32)
+                out[vid] = VectorRecord(vid, values, _from_wire_metadata(v.metadata))
         return out
 
     def delete(self, namespace, ids):

@@ -8,6 +8,7 @@ retried), not ``IndexUnavailable`` (which means "transient, try again later").
 
 import socket
 import time
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -29,7 +30,8 @@ def server():
 
 
 def make_index(server, dim=DIM, api_key="test-key", **kwargs):
-    return PineconeIndex(api_key=api_key, host=f"http://127.0.0.1:{server.port}", dim=dim, **{**FAST, **kwargs})
+    host = f"http://127.0.0.1:{server.port}"
+    return PineconeIndex(api_key=api_key, host=host, dim=dim, **{**FAST, **kwargs})
 
 
 class TestPineconeIndex(VectorIndexContract):
@@ -124,9 +126,9 @@ def test_api_key_travels_in_the_api_key_header(server, index):
 
 
 def test_metadata_none_values_are_dropped_and_ints_come_back_as_ints(server, index):
-    index.upsert("listing", [VectorRecord("a", vec(1), {"author_id": "u1", "price": None,
-                                                         "created_at": np.int64(1700000000), "tags": ("x", "y"),
-                                                         "ratio": 0.5, "sold": False})])
+    metadata = {"author_id": "u1", "price": None, "created_at": np.int64(1700000000), "tags": ("x", "y"),
+                "ratio": 0.5, "sold": False}
+    index.upsert("listing", [VectorRecord("a", vec(1), metadata)])
     expected = {"author_id": "u1", "created_at": 1700000000, "tags": ["x", "y"], "ratio": 0.5, "sold": False}
     assert index.fetch("listing", ["a"])["a"].metadata == expected
     assert index.query("listing", vec(1), top_k=1)[0].metadata == expected
@@ -150,3 +152,36 @@ def test_fetch_and_delete_many_ids_are_chunked(server, index):
 def test_wrong_dimension_is_rejected_locally(index):
     with pytest.raises(ValueError):
         index.upsert("listing", [VectorRecord("a", np.ones(DIM + 1, dtype=np.float32))])
+
+
+class _Status(Exception):
+    def __init__(self, status, retry_after=None):
+        super().__init__(f"HTTP {status}")
+        self.status = status  # the pre-v8 SDK spelling; v10 says status_code
+        self.headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+
+
+def test_injected_client_backoff_is_exponential_and_honours_retry_after():
+    calls, sleeps = [], []
+
+    class Stats:
+        namespaces = {"listing": SimpleNamespace(vector_count=7), "empty": SimpleNamespace(vector_count=0)}
+
+    class FakeIndex:
+        def describe_index_stats(self):
+            calls.append(1)
+            if len(calls) == 1:
+                raise _Status(503)
+            if len(calls) == 2:
+                raise _Status(429, retry_after=0.3)
+            return Stats()
+
+    class FakeClient:
+        def Index(self, host):  # noqa: N802 - the SDK's spelling
+            assert host == "https://idx.example"
+            return FakeIndex()
+
+    index = PineconeIndex(api_key="k", host="https://idx.example", dim=DIM, client=FakeClient(),
+                          retry_base_delay=0.1, retry_max_delay=1.0, sleep=sleeps.append)
+    assert index.stats() == {"listing": 7}
+    assert sleeps == [0.1, 0.3]

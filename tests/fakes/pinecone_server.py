@@ -128,7 +128,8 @@ class FakePinecone:
             if self._faults:
                 status, retry_after = self._faults.pop(0)
                 extra = {"Retry-After": str(retry_after)} if retry_after is not None else {}
-                return status, {"code": 8 if status == 429 else 13, "message": f"injected {status}", "details": []}, extra
+                error = {"code": 8 if status == 429 else 13, "message": f"injected {status}", "details": []}
+                return status, error, extra
             if headers.get("Api-Key") != self.api_key:
                 return 401, {"code": 16, "message": "Invalid API Key", "details": []}, {}
             route = self._routes().get((method, parts.path))
@@ -157,13 +158,16 @@ class FakePinecone:
         namespace = body.get("namespace") or ""
         self.largest_batch = max(self.largest_batch, len(vectors))
         if len(vectors) > MAX_UPSERT_VECTORS:
-            raise _ApiError(400, f"Upsert batch size {len(vectors)} exceeds the maximum of {MAX_UPSERT_VECTORS}")
+            raise _ApiError(400, f"Upsert batch size {len(vectors)} exceeds the maximum of "
+                                 f"{MAX_UPSERT_VECTORS}")
         records = []
         for v in vectors:
             values = v.get("values") or []
             if len(values) != self.dim:
-                raise _ApiError(400, f"Vector dimension {len(values)} does not match the dimension of the index {self.dim}")
-            records.append(VectorRecord(str(v["id"]), np.asarray(values, dtype=np.float32), _check_metadata(v.get("metadata"))))
+                raise _ApiError(400, f"Vector dimension {len(values)} does not match the dimension "
+                                     f"of the index {self.dim}")
+            metadata = _check_metadata(v.get("metadata"))
+            records.append(VectorRecord(str(v["id"]), np.asarray(values, dtype=np.float32), metadata))
         self.index.upsert(namespace, records)
         for r, v in zip(records, vectors):
             self.raw[(namespace, r.id)] = [float(x) for x in np.asarray(v["values"], dtype=np.float32)]
@@ -182,7 +186,8 @@ class FakePinecone:
         if "vector" in body:
             vector = np.asarray(body["vector"], dtype=np.float32)
             if vector.shape != (self.dim,):
-                raise _ApiError(400, f"Query vector dimension {vector.size} does not match the dimension of the index {self.dim}")
+                raise _ApiError(400, f"Query vector dimension {vector.size} does not match the "
+                                     f"dimension of the index {self.dim}")
         elif "id" in body:
             stored = self.raw.get((namespace, body["id"]))
             if stored is None:
@@ -237,7 +242,8 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as httpx/urllib3 expect; every answer has Content-Length
     fake: FakePinecone
     timeout = 30
-    disable_nagle_algorithm = True  # headers and body go out as separate writes: avoid 40 ms delayed-ACK stalls
+    # headers and body go out as separate writes: without TCP_NODELAY each answer stalls on delayed ACK
+    disable_nagle_algorithm = True
 
     def _serve(self):
         length = int(self.headers.get("Content-Length") or 0)
@@ -251,8 +257,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.fake.requests.append((self.command, urlsplit(self.path).path))
                 self.fake.largest_body = max(self.fake.largest_body, len(body))
                 self.fake.largest_batch = max(self.fake.largest_batch, vectors)
-            status, payload, extra = 400, {"code": 3, "message": f"Request size {len(body)} bytes exceeds the "
-                                                                 f"maximum supported size of {MAX_BODY_BYTES} bytes"}, {}
+            message = f"Request size {len(body)} exceeds the maximum supported size of {MAX_BODY_BYTES} bytes"
+            status, payload, extra = 400, {"code": 3, "message": message, "details": []}, {}
         else:
             status, payload, extra = self.fake.handle(self.command, self.path, self.headers, body)
         data = json.dumps(payload).encode()

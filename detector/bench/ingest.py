@@ -1,0 +1,61 @@
+"""``detector bench ingest``: bare model encode speed versus the whole per-post pipeline, in one run.
+
+Both run on the same generated posts (private sellers plus bulk campaigns, as ``detector demo``
+makes them). The pipeline run starts from an empty temporary SQLite database and an empty index and
+includes ingest, normalization, embedding (with its cache: repeated campaign texts cost no model
+call, which is part of the design), index upsert, neighbour queries, edges, cluster assignment and
+every database write. ``ratio`` = pipeline posts/s / bare encode posts/s.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from pathlib import Path
+
+
+def sample_records(n: int, seed: int = 7) -> list[dict]:
+    from detector.demo.generator import generate_stream
+
+    campaigns = max(1, n // 150)
+    stream = generate_stream(n_normal=max(1, n - campaigns * 27), n_campaigns=campaigns, seed=seed)
+    return [s.record for s in stream[:n]]
+
+
+def run_ingest_bench(n: int, *, embedder: str = "use-multilingual", threads: int = 1, batch: int = 100,
+                     seed: int = 7) -> dict:
+    from detector.db import migrate
+    from detector.db.session import reset_engines, session_scope
+    from detector.deps import build_deps
+    from detector.normalize import normalize
+    from detector.posts.ingest import ingest_lines
+    from detector.posts.processing import process_posts
+    from detector.settings import Settings
+
+    records = sample_records(n, seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        migrate.upgrade(url)
+        settings = Settings(data_dir=Path(tmp), database_url=url, embedder=embedder, embedder_threads=threads)
+        deps = build_deps(settings)
+        texts = [normalize(f"{r.get('title')}\n{r['text']}" if r.get("title") else r["text"]) for r in records]
+        deps.embedder.encode(texts[:8])  # warm-up: first call loads weights
+        start = time.perf_counter()
+        for i in range(0, len(texts), 64):
+            deps.embedder.encode(texts[i:i + 64])
+        encode_s = time.perf_counter() - start
+
+        deps = build_deps(settings)  # fresh index; the database is empty
+        start = time.perf_counter()
+        lines = ((i, json.dumps(r, ensure_ascii=False).encode("utf-8")) for i, r in enumerate(records))
+        counts = ingest_lines(lines, settings=settings, session_factory=lambda: session_scope(url), source="bench")
+        ids = sorted(counts.new_post_ids)
+        for i in range(0, len(ids), batch):
+            with session_scope(url) as session:
+                process_posts(session, ids[i:i + batch], deps)
+        pipeline_s = time.perf_counter() - start
+        reset_engines()
+    encode_rate, pipeline_rate = n / encode_s, n / pipeline_s
+    return {"posts": n, "embedder": deps.embedder.name, "encode_posts_per_s": round(encode_rate, 1),
+            "pipeline_posts_per_s": round(pipeline_rate, 1), "ratio": round(pipeline_rate / encode_rate, 3)}

@@ -1,0 +1,79 @@
+"""The per-post pipeline on SQLite and PostgreSQL: near-duplicates, clusters, cache, catch-up."""
+
+import json
+
+from sqlalchemy import func, select
+
+from detector.db.session import session_scope
+from detector.deps import build_deps
+from detector.posts.ingest import ingest_lines
+from detector.posts.models import Post
+from detector.posts.processing import process_posts
+from detector.settings import Settings
+from detector.similarity.models import Cluster, ClusterMember, Embedding, NearDuplicateEdge
+
+CAMPAIGN = [
+    ("c1", "s1", "헤어져서 팝니다 커플링 반지 새상품 010-1234-5678 연락주세요"),
+    ("c2", "s2", "ㅎㅖ어져서 팝니ㄷr ☆ 커플링 반지 새상품 010 1234 5678 연락주세요"),
+    ("c3", "s3", "헤어져서 팝 니 다 커플링 반지 새상품 ♥ 010.1234.5678 연락주세요"),
+    ("c4", "s1", "헤어져서 팝니다!! 커플링 반지 새상품 010-1234-5678 연락 주세요"),
+]
+OTHERS = [
+    ("n1", "p1", "아이가 커서 작아진 겨울 패딩 팔아요 거의 새것"),
+    ("n2", "p2", "moving abroad, IKEA desk must go this weekend"),
+    ("n3", "p3", "자전거 타이어 교체한지 한달 됐어요 직거래만 합니다"),
+]
+
+
+def ingest(url, rows, settings):
+    lines = [(i, json.dumps({"id": e, "author_id": a, "text": t}, ensure_ascii=False).encode())
+             for i, (e, a, t) in enumerate(rows)]
+    return ingest_lines(lines, settings=settings, session_factory=lambda: session_scope(url), source="test")
+
+
+def run(url, rows, deps):
+    ids = ingest(url, rows, deps.settings).new_post_ids
+    with session_scope(url) as s:
+        process_posts(s, ids, deps)
+    return ids
+
+
+def members(url):
+    with session_scope(url) as s:
+        return {e: c for e, c in s.execute(select(Post.external_id, ClusterMember.cluster_id)
+                                           .join(ClusterMember, ClusterMember.post_id == Post.id))}
+
+
+def test_mutated_campaign_forms_one_cross_account_cluster(db_url):
+    deps = build_deps(Settings(database_url=db_url))
+    run(db_url, CAMPAIGN + OTHERS, deps)
+    placed = members(db_url)
+    assert set(placed) == {"c1", "c2", "c3", "c4"} and len(set(placed.values())) == 1
+    with session_scope(db_url) as s:
+        cluster = s.scalars(select(Cluster)).one()
+        assert (cluster.size, cluster.distinct_authors) == (4, 3)
+        edges = s.scalars(select(NearDuplicateEdge)).all()
+        assert edges and all(e.similarity >= deps.settings.near_duplicate_threshold for e in edges)
+        same_author = [e for e in edges if not e.cross_author]
+        assert all(e.src_author_id == e.dst_author_id for e in same_author)
+        assert any(e.cross_author for e in edges)
+        # normalization made most campaign texts identical: one model call each, not one per post
+        assert s.scalar(select(func.count()).select_from(Embedding)) < len(CAMPAIGN) + len(OTHERS)
+
+
+def test_processing_is_idempotent(db_url):
+    deps = build_deps(Settings(database_url=db_url))
+    ids = run(db_url, CAMPAIGN, deps)
+    with session_scope(db_url) as s:
+        assert process_posts(s, ids, deps) == []  # already processed: nothing done twice
+        assert s.scalar(select(func.count()).select_from(ClusterMember)) == len(CAMPAIGN)
+
+
+def test_a_fresh_process_catches_up_from_the_database(db_url):
+    run(db_url, CAMPAIGN[:3] + OTHERS, build_deps(Settings(database_url=db_url)))
+    fresh = build_deps(Settings(database_url=db_url))  # a restarted worker: empty index
+    assert fresh.index.index.stats() == {}
+    run(db_url, CAMPAIGN[3:], fresh)
+    placed = members(db_url)
+    assert placed["c4"] == placed["c1"]
+    assert fresh.index.index.stats() == {"listing": len(CAMPAIGN) + len(OTHERS)}
