@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     vector_index: str = Field("embedded", description="embedded (in-process HNSW, caught up from the database) "
                               "or pinecone (needs DETECTOR_PINECONE_API_KEY and DETECTOR_PINECONE_HOST).")
     index_ef_search: int = Field(128, ge=16, description="HNSW search breadth of the embedded index.")
+    process_batch_size: int = Field(64, ge=1, le=1000, description="Posts one pipeline task embeds and writes "
+                                    "together (a micro-batch: older pending posts are taken along).")
     neighbours_k: int = Field(10, ge=1, le=100, description="Neighbours looked up per new post.")
     near_duplicate_threshold: float = Field(
         0.85, gt=0, le=1, description="Cosine similarity from which two posts are near-duplicates.")

@@ -13,21 +13,14 @@ import traceback
 from typing import Callable
 
 from celery import Task
-from sqlalchemy.exc import DBAPIError, OperationalError
 
 from detector.db.session import session_scope
+from detector.jobs.errors import is_transient
 from detector.jobs.service import record_dead_letter
 from detector.settings import get_settings
 from workers.celery_app import app
 
 log = logging.getLogger(__name__)
-
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OperationalError, ConnectionError, TimeoutError)
-
-
-def is_transient(exc: BaseException) -> bool:
-    return isinstance(exc, TRANSIENT_ERRORS) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
-
 
 class DetectorTask(Task):
     """Base class: dead-letters a task that failed for good."""

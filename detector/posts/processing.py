@@ -7,6 +7,7 @@ LLM) hook in here; a post ends ``processed`` or ``failed`` with a reason, never 
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -14,47 +15,114 @@ from sqlalchemy.orm import Session
 
 from detector.db.base import utcnow
 from detector.deps import Deps
+from detector.jobs.errors import is_transient
 from detector.posts.models import Post
 from detector.similarity.clusters import assign
 from detector.similarity.index_sync import record_for
 from detector.similarity.neighbours import find_neighbours, store_edges
 
+log = logging.getLogger(__name__)
+
 
 def process_posts(session: Session, post_ids: list[int], deps: Deps) -> list[int]:
     """Normalize, embed (cached), index, link near-duplicates and assign clusters; mark processed.
 
-    Returns the ids handled now. The batch is upserted into the index before its posts look for
-    neighbours, so posts of one campaign arriving in the same batch find each other.
+    Returns the ids handled now (processed or failed). The batch is upserted into the index before
+    its posts look for neighbours, so posts of one campaign arriving together find each other. A
+    post whose own step raises a non-transient error is marked ``failed`` with the reason and the
+    rest of the batch goes on; transient errors (database, index) propagate so the task retries.
     """
-    from detector.embedding.cache import embed_cached
-    from detector.normalize import normalize, text_hash
-
-    posts = session.scalars(select(Post).where(Post.id.in_(post_ids), Post.status == "pending")
-                            .order_by(Post.id)).all()
+    posts = _claim(session, post_ids, deps.settings.process_batch_size)
     if not posts:
         return []
-    for post in posts:
-        post.attempts += 1
-        post.normalized_text = normalize(f"{post.title}\n{post.text}" if post.title else post.text)
-        post.normalized_sha256 = text_hash(post.normalized_text)
-    vectors, _computed = embed_cached(session, deps.embedder, {p.normalized_sha256: p.normalized_text for p in posts})
-    settings = deps.settings
+    ok = [p for p in posts if _guard(session, p, "normalization", lambda p=p: _normalize(p))]
+    vectors = _embed(session, ok, deps)
+    ok = [p for p in ok if p.normalized_sha256 in vectors]
+    settings, now = deps.settings, utcnow()
     window = timedelta(days=settings.near_duplicate_window_days)
-    for namespace in sorted({p.content_type for p in posts}):
-        batch = [p for p in posts if p.content_type == namespace]
+    for namespace in sorted({p.content_type for p in ok}):
+        batch = [p for p in ok if p.content_type == namespace]
         deps.index.catch_up(session, namespace)
         deps.index.add(namespace, [record_for(p.id, p.author_id, p.created_at, vectors[p.normalized_sha256])
                                    for p in batch])
         for post in batch:
-            neighbours = find_neighbours(deps.index.index, namespace, post.id, vectors[post.normalized_sha256],
-                                         post.created_at, k=settings.neighbours_k,
-                                         threshold=settings.near_duplicate_threshold, window=window)
-            store_edges(session, namespace, post.id, post.author_id, neighbours)
-            assign(session, namespace, post.id, neighbours)
-    now = utcnow()
-    for post in posts:
-        post.status, post.status_reason, post.processed_at = "processed", None, now
+            def link(post=post):
+                neighbours = find_neighbours(deps.index.index, namespace, post.id, vectors[post.normalized_sha256],
+                                             post.created_at, k=settings.neighbours_k,
+                                             threshold=settings.near_duplicate_threshold, window=window)
+                store_edges(session, namespace, post.id, post.author_id, neighbours)
+                assign(session, namespace, post.id, neighbours)
+
+            if _guard(session, post, "near-duplicate linking", link):
+                post.status, post.status_reason, post.processed_at = "processed", None, now
     return [p.id for p in posts]
+
+
+def _normalize(post: Post) -> None:
+    from detector.normalize import normalize, text_hash
+
+    post.attempts += 1
+    post.normalized_text = normalize(f"{post.title}\n{post.text}" if post.title else post.text)
+    post.normalized_sha256 = text_hash(post.normalized_text)
+
+
+def _embed(session: Session, posts: list[Post], deps: Deps) -> dict:
+    """Vectors by normalized hash; if the batch fails, embed one by one so only bad texts fail."""
+    from detector.embedding.cache import embed_cached
+
+    texts = {p.normalized_sha256: p.normalized_text for p in posts}
+    try:
+        with session.begin_nested():
+            return embed_cached(session, deps.embedder, texts)[0]
+    except Exception as exc:
+        if is_transient(exc):
+            raise
+        log.warning("batch embedding failed (%s); embedding posts one by one", type(exc).__name__)
+    vectors = {}
+    for post in posts:
+        if post.normalized_sha256 not in vectors:
+            _guard(session, post, "embedding", lambda post=post: vectors.update(
+                embed_cached(session, deps.embedder, {post.normalized_sha256: post.normalized_text})[0]))
+    return vectors
+
+
+def _guard(session: Session, post: Post, step: str, action) -> bool:
+    """Run one post's step in a savepoint; a non-transient error fails that post, with the reason."""
+    try:
+        with session.begin_nested():
+            action()
+        return True
+    except Exception as exc:
+        if is_transient(exc):
+            raise
+        log.warning("post %s failed at %s: %s", post.id, step, exc)
+        post.status, post.processed_at = "failed", utcnow()
+        post.status_reason = f"{step} failed: {type(exc).__name__}: {str(exc)[:500]}"
+        return False
+
+
+def _claim(session: Session, post_ids: list[int], batch_size: int) -> list[Post]:
+    """The given pending posts plus older pending ones up to ``batch_size``: a micro-batch.
+
+    When producers send one post per message, each task still embeds and writes a whole batch, so
+    throughput stays near the model's batch speed; the later messages for the posts taken here find
+    them processed and return at once. On PostgreSQL, rows are locked with SKIP LOCKED so concurrent
+    workers never take the same posts.
+    """
+    postgres = session.get_bind().dialect.name == "postgresql"
+    wanted = select(Post).where(Post.id.in_(post_ids), Post.status == "pending").order_by(Post.id)
+    if postgres:
+        wanted = wanted.with_for_update(skip_locked=True)
+    posts = list(session.scalars(wanted))
+    room = batch_size - len(posts)
+    if room > 0 and posts:
+        extra = (select(Post).where(Post.status == "pending", Post.id.not_in([p.id for p in posts]),
+                                    Post.id < max(p.id for p in posts))
+                 .order_by(Post.id).limit(room))
+        if postgres:
+            extra = extra.with_for_update(skip_locked=True)
+        posts.extend(session.scalars(extra))
+    return posts
 
 
 def mark_failed(session: Session, post_ids: list[int], reason: str) -> int:

@@ -77,3 +77,34 @@ def test_a_fresh_process_catches_up_from_the_database(db_url):
     placed = members(db_url)
     assert placed["c4"] == placed["c1"]
     assert fresh.index.index.stats() == {"listing": len(CAMPAIGN) + len(OTHERS)}
+
+
+def test_one_bad_post_fails_alone_with_its_reason(db_url, monkeypatch):
+    import detector.normalize as normalize_module
+
+    real = normalize_module.normalize
+
+    def fragile(text):
+        if "POISON" in text:
+            raise ValueError("cannot normalize this")
+        return real(text)
+
+    monkeypatch.setattr(normalize_module, "normalize", fragile)
+    deps = build_deps(Settings(database_url=db_url))
+    run(db_url, CAMPAIGN + [("bad", "x9", "POISON text")], deps)
+    with session_scope(db_url) as s:
+        states = {e: (st, r) for e, st, r in s.execute(select(Post.external_id, Post.status, Post.status_reason))}
+    assert states["bad"][0] == "failed" and "normalization failed: ValueError: cannot normalize" in states["bad"][1]
+    assert all(states[e][0] == "processed" for e, _a, _t in CAMPAIGN)
+    assert len(set(members(db_url).values())) == 1
+
+
+def test_micro_batch_takes_older_pending_posts_along(db_url):
+    settings = Settings(database_url=db_url, process_batch_size=3)
+    deps = build_deps(settings)
+    ids = sorted(ingest(db_url, CAMPAIGN + OTHERS, settings).new_post_ids)
+    with session_scope(db_url) as s:
+        handled = process_posts(s, [ids[4]], deps)  # one message, but a batch of three is done
+    assert sorted(handled) == [ids[0], ids[1], ids[4]]
+    with session_scope(db_url) as s:
+        assert process_posts(s, [ids[0]], deps) == []  # its own message later finds it done
