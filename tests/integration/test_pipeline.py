@@ -108,3 +108,17 @@ def test_micro_batch_takes_older_pending_posts_along(db_url):
     assert sorted(handled) == [ids[0], ids[1], ids[4]]
     with session_scope(db_url) as s:
         assert process_posts(s, [ids[0]], deps) == []  # its own message later finds it done
+
+
+def test_pipeline_on_pinecone_by_configuration_only(sqlite_url):
+    """Production swaps the index by settings alone; the real SDK talks to a wire-format fake."""
+    from tests.fakes.pinecone_server import FakePinecone
+
+    with FakePinecone(dim=512, api_key="pc-test") as fake:
+        deps = build_deps(Settings(database_url=sqlite_url, vector_index="pinecone", pinecone_api_key="pc-test",
+                                   pinecone_host=fake.host))
+        assert not deps.index.local
+        run(sqlite_url, CAMPAIGN + OTHERS, deps)
+        assert fake.count("/vectors/upsert") >= 1 and fake.count("/query") == len(CAMPAIGN) + len(OTHERS)
+        assert deps.index.index.stats() == {"listing": len(CAMPAIGN) + len(OTHERS)}
+    assert len(set(members(sqlite_url).values())) == 1 and len(members(sqlite_url)) == len(CAMPAIGN)
