@@ -54,6 +54,9 @@ class Settings(BaseSettings):
         0.85, gt=0, le=1, description="Cosine similarity from which two posts are near-duplicates.")
     near_duplicate_window_days: int = Field(30, ge=1, description="How far back neighbours are looked for.")
 
+    allowlist_days: int = Field(30, ge=1, description="How long a 'benign' decision keeps a cluster's "
+                                "look-alikes from alerting.")
+
     log_level: str = Field("INFO", description="Python logging level.")
     admin_base_url: str = Field("http://127.0.0.1:8501", description="Where links in alerts point.")
 

@@ -47,4 +47,5 @@ class ModeratorDecision(Base):
     note: Mapped[str | None] = mapped_column(Text)
     reverts_id: Mapped[int | None] = mapped_column(ForeignKey("moderator_decisions.id"))
     source: Mapped[str] = mapped_column(String(32), default="admin_ui")  # admin_ui | slack | cli
+    effects: Mapped[dict] = mapped_column(default=dict)  # what it changed, so a revert can undo exactly that
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
