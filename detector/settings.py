@@ -54,6 +54,15 @@ class Settings(BaseSettings):
         0.85, gt=0, le=1, description="Cosine similarity from which two posts are near-duplicates.")
     near_duplicate_window_days: int = Field(30, ge=1, description="How far back neighbours are looked for.")
 
+    recluster_window_hours: int = Field(72, ge=1, description="Recent window the periodic reclustering regroups.")
+    recluster_every_minutes: int = Field(10, ge=1, le=1440, description="How often beat runs the reclustering.")
+    cluster_split_min_size: int = Field(30, ge=3, description="Components this large are checked by HDBSCAN "
+                                        "for chained campaigns.")
+    hdbscan_min_cluster_size: int = Field(5, ge=2, description="HDBSCAN min_cluster_size when splitting.")
+    alert_rules: dict = Field(default_factory=dict, description='Per-namespace alert rules as JSON, e.g. '
+                              '{"listing": {"size_levels": [5, 20], "min_distinct_authors": 3}}; "*" is the default.')
+    allowlist_similarity: float = Field(0.9, gt=0, le=1, description="Cosine similarity to an allowlisted "
+                                        "cluster's centroid from which a cluster is treated as that benign content.")
     allowlist_days: int = Field(30, ge=1, description="How long a 'benign' decision keeps a cluster's "
                                 "look-alikes from alerting.")
 
@@ -75,6 +84,11 @@ class Settings(BaseSettings):
         if not CONTENT_TYPE_RE.match(value):
             raise ValueError("content type must be lowercase letters, digits, '_' or '-' (max 64)")
         return value
+
+    def alert_rule(self, namespace: str):
+        from detector.alerts.rules import AlertRule
+
+        return AlertRule.model_validate(self.alert_rules.get(namespace) or self.alert_rules.get("*") or {})
 
     @property
     def effective_database_url(self) -> str:

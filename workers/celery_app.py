@@ -21,6 +21,7 @@ ROUTES = {
     "detector.ingest_post": {"queue": "ingest"},
     "detector.process_posts": {"queue": "embed"},
     "detector.maintenance.*": {"queue": "maintenance"},
+    "detector.cluster.*": {"queue": "cluster"},
 }
 
 
@@ -49,6 +50,11 @@ def celery_config(settings: Settings) -> dict:
         "task_eager_propagates": False,
         "timezone": "UTC",
         "beat_schedule": {
+            "recluster": {
+                "task": "detector.cluster.schedule_reclustering",
+                "schedule": crontab(minute=f"*/{settings.recluster_every_minutes}"),
+                "options": {"expires": settings.recluster_every_minutes * 60 - 30},
+            },
             "sweep-stalled-posts": {
                 "task": "detector.maintenance.sweep_stalled_posts",
                 "schedule": crontab(minute="*/5"),

@@ -25,6 +25,13 @@ def dispatch_processing(post_ids: list[int]) -> None:
         process_posts.delay(post_ids[start:start + PROCESS_BATCH])
 
 
+def dispatch_alerts(alert_ids: list[int]) -> None:
+    """Deliver new alerts (Slack) once their transaction committed; without Slack they stay stored."""
+    if alert_ids and get_settings().slack_bot_token and get_settings().slack_channel:
+        for alert_id in alert_ids:
+            deliver_alert.delay(alert_id)
+
+
 @detector_task("detector.ingest_post")
 def ingest_post(self, post) -> dict:
     """Store one producer's post or its rejection; a redelivery is a duplicate, never a second post."""
@@ -44,7 +51,9 @@ def _fail_posts(session, args: tuple, kwargs: dict, error: str) -> None:
 def process_posts(self, post_ids: list[int]) -> int:
     """Run the pipeline on a batch of accepted posts."""
     with session_scope() as session:
-        return len(processing.process_posts(session, post_ids, get_deps()))
+        done = processing.process_posts(session, post_ids, get_deps())
+    dispatch_alerts(done.alert_ids)
+    return len(done.post_ids)
 
 
 @detector_task("detector.maintenance.sweep_stalled_posts")
@@ -54,3 +63,27 @@ def sweep_stalled_posts(self, older_than_minutes: int = 10) -> int:
         ids = processing.stalled_post_ids(session, older_than=timedelta(minutes=older_than_minutes))
     dispatch_processing(ids)
     return len(ids)
+
+
+@detector_task("detector.cluster.schedule_reclustering")
+def schedule_reclustering(self) -> int:
+    """Beat entry point: one reclustering task per namespace (fan-out keeps each small and retryable)."""
+    from detector.similarity.recluster import namespaces
+
+    with session_scope() as session:
+        names = namespaces(session)
+    for name in names:
+        recluster_namespace.delay(name)
+    return len(names)
+
+
+@detector_task("detector.cluster.recluster")
+def recluster_namespace(self, namespace: str) -> dict:
+    """Regroup a namespace's recent window; stable ids, merges, splits, snapshots."""
+    from detector.similarity.recluster import params_from, recluster
+
+    settings, deps = get_settings(), get_deps()
+    with session_scope() as session:
+        result = recluster(session, namespace, window=timedelta(hours=settings.recluster_window_hours),
+                           model=deps.embedder.name, params=params_from(settings))
+    return result.as_dict()

@@ -9,6 +9,7 @@ import logging
 
 import typer
 
+from detector.cli import clusters as clusters_cmd
 from detector.cli import db as db_cmd
 from detector.cli import ingest as ingest_cmd
 from detector.cli import ops as ops_cmd
@@ -22,6 +23,7 @@ app.command("status")(ops_cmd.status)
 app.command("rejected")(ops_cmd.rejected)
 app.command("config")(ops_cmd.config)
 app.command("demo")(ops_cmd.demo)
+app.command("recluster")(clusters_cmd.recluster)
 
 
 def main() -> None:

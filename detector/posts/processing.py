@@ -8,6 +8,7 @@ LLM) hook in here; a post ends ``processed`` or ``failed`` with a reason, never 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -24,17 +25,24 @@ from detector.similarity.neighbours import find_neighbours, store_edges
 log = logging.getLogger(__name__)
 
 
-def process_posts(session: Session, post_ids: list[int], deps: Deps) -> list[int]:
+@dataclass
+class Processed:
+    post_ids: list[int] = field(default_factory=list)  # handled now: processed or failed
+    alert_ids: list[int] = field(default_factory=list)  # raised now, to be delivered after commit
+
+
+def process_posts(session: Session, post_ids: list[int], deps: Deps) -> Processed:
     """Normalize, embed (cached), index, link near-duplicates and assign clusters; mark processed.
 
-    Returns the ids handled now (processed or failed). The batch is upserted into the index before
+    Returns the ids handled now (processed or failed) and the alerts their clusters raised. The batch is upserted into the index before
     its posts look for neighbours, so posts of one campaign arriving together find each other. A
     post whose own step raises a non-transient error is marked ``failed`` with the reason and the
     rest of the batch goes on; transient errors (database, index) propagate so the task retries.
     """
     posts = _claim(session, post_ids, deps.settings.process_batch_size)
     if not posts:
-        return []
+        return Processed()
+    touched: set[int] = set()
     ok = [p for p in posts if _guard(session, p, "normalization", lambda p=p: _normalize(p))]
     vectors = _embed(session, ok, deps)
     ok = [p for p in ok if p.normalized_sha256 in vectors]
@@ -51,11 +59,29 @@ def process_posts(session: Session, post_ids: list[int], deps: Deps) -> list[int
                                              post.created_at, k=settings.neighbours_k,
                                              threshold=settings.near_duplicate_threshold, window=window)
                 store_edges(session, namespace, post.id, post.author_id, neighbours)
-                assign(session, namespace, post.id, neighbours)
+                cluster_id = assign(session, namespace, post.id, neighbours)
+                if cluster_id is not None:
+                    touched.add(cluster_id)
 
             if _guard(session, post, "near-duplicate linking", link):
                 post.status, post.status_reason, post.processed_at = "processed", None, now
-    return [p.id for p in posts]
+    return Processed([p.id for p in posts], _raise_alerts(session, sorted(touched), deps, now))
+
+
+def _raise_alerts(session: Session, cluster_ids: list[int], deps: Deps, now) -> list[int]:
+    """Within seconds of the post that crossed a level, in the same transaction (outbox)."""
+    from detector.alerts.service import evaluate_cluster
+    from detector.similarity.clusters import update_centroid
+    from detector.similarity.models import Cluster
+
+    raised = []
+    for cluster_id in cluster_ids:
+        cluster = session.get(Cluster, cluster_id)
+        update_centroid(session, cluster, deps.embedder.name)
+        alert = evaluate_cluster(session, cluster_id, deps.settings, now)
+        if alert is not None:
+            raised.append(alert.id)
+    return raised
 
 
 def _normalize(post: Post) -> None:

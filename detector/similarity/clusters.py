@@ -9,15 +9,21 @@ unclustered neighbours otherwise); merging, splitting and naming are left to the
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime, timedelta
+
+import numpy as np
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from detector.db.base import utcnow
 from detector.db.dialect import insert_for
-from detector.posts.models import Post
-from detector.similarity.models import Cluster, ClusterMember
+from detector.embedding.cache import from_bytes, to_bytes
+from detector.posts.models import Author, Post
+from detector.similarity.models import Cluster, ClusterMember, ClusterSnapshot, Embedding
 from detector.similarity.neighbours import Neighbour
+
+NEW_ACCOUNT_AGE = timedelta(days=7)
 
 
 def _clusters_of(session: Session, post_ids: list[int]) -> dict[int, int]:
@@ -39,6 +45,34 @@ def refresh_counts(session: Session, cluster: Cluster) -> None:
         select(func.count(ClusterMember.post_id), func.count(func.distinct(Post.author_id)))
         .join(Post, Post.id == ClusterMember.post_id).where(ClusterMember.cluster_id == cluster.id)).one()
     cluster.size, cluster.distinct_authors, cluster.updated_at = size, authors, utcnow()
+
+
+def update_centroid(session: Session, cluster: Cluster, model: str) -> None:
+    """Mean of the members' unit vectors, renormalized: what the allowlist compares new posts with."""
+    rows = session.scalars(select(Embedding.vector).join(Post, Post.normalized_sha256 == Embedding.text_sha256)
+                           .join(ClusterMember, ClusterMember.post_id == Post.id)
+                           .where(ClusterMember.cluster_id == cluster.id, Embedding.model == model)).all()
+    if rows:
+        mean = np.mean([from_bytes(r) for r in rows], axis=0)
+        cluster.centroid = to_bytes(mean / (np.linalg.norm(mean) or 1.0))
+
+
+def snapshot(session: Session, cluster: Cluster, now: datetime) -> ClusterSnapshot:
+    """Record size and authors now, so growth and velocity can be computed and charted."""
+    new_share = session.execute(
+        select(func.count(func.distinct(Author.id))).join(Post, Post.author_id == Author.id)
+        .join(ClusterMember, ClusterMember.post_id == Post.id)
+        .where(ClusterMember.cluster_id == cluster.id, Author.account_created_at.is_not(None),
+               Author.account_created_at >= now - NEW_ACCOUNT_AGE)).scalar()
+    known = session.execute(
+        select(func.count(func.distinct(Author.id))).join(Post, Post.author_id == Author.id)
+        .join(ClusterMember, ClusterMember.post_id == Post.id)
+        .where(ClusterMember.cluster_id == cluster.id, Author.account_created_at.is_not(None))).scalar()
+    row = ClusterSnapshot(cluster_id=cluster.id, taken_at=now, size=cluster.size,
+                          distinct_authors=cluster.distinct_authors,
+                          new_account_share=(new_share / known) if known else None)
+    session.add(row)
+    return row
 
 
 def assign(session: Session, namespace: str, post_id: int, neighbours: list[Neighbour]) -> int | None:

@@ -99,3 +99,16 @@ class AllowlistEntry(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class ClusterEvent(Base):
+    """A merge, split or dissolution found by reclustering, so a cluster's lineage can be followed."""
+
+    __tablename__ = "cluster_events"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # merged_into | split_from | dissolved | created
+    other_cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id"))
+    details: Mapped[dict] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -65,7 +65,7 @@ def test_processing_is_idempotent(db_url):
     deps = build_deps(Settings(database_url=db_url))
     ids = run(db_url, CAMPAIGN, deps)
     with session_scope(db_url) as s:
-        assert process_posts(s, ids, deps) == []  # already processed: nothing done twice
+        assert process_posts(s, ids, deps).post_ids == []  # already processed: nothing done twice
         assert s.scalar(select(func.count()).select_from(ClusterMember)) == len(CAMPAIGN)
 
 
@@ -104,10 +104,10 @@ def test_micro_batch_takes_older_pending_posts_along(db_url):
     deps = build_deps(settings)
     ids = sorted(ingest(db_url, CAMPAIGN + OTHERS, settings).new_post_ids)
     with session_scope(db_url) as s:
-        handled = process_posts(s, [ids[4]], deps)  # one message, but a batch of three is done
+        handled = process_posts(s, [ids[4]], deps).post_ids  # one message, but a batch of three is done
     assert sorted(handled) == [ids[0], ids[1], ids[4]]
     with session_scope(db_url) as s:
-        assert process_posts(s, [ids[0]], deps) == []  # its own message later finds it done
+        assert process_posts(s, [ids[0]], deps).post_ids == []  # its own message later finds it done
 
 
 def test_pipeline_on_pinecone_by_configuration_only(sqlite_url):
