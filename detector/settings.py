@@ -74,7 +74,9 @@ class Settings(BaseSettings):
     pinecone_host: str | None = None
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
-    slack_channel: str | None = None
+    slack_channel: str | None = Field(None, description="Channel ID (not name): chat.update needs the ID.")
+    slack_app_token: SecretStr | None = Field(None, description="xapp- token for Socket Mode (no public URL).")
+    slack_api_url: str | None = Field(None, description="Slack Web API base URL override (a proxy or a test fake).")
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None
 

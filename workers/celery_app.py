@@ -22,6 +22,7 @@ ROUTES = {
     "detector.process_posts": {"queue": "embed"},
     "detector.maintenance.*": {"queue": "maintenance"},
     "detector.cluster.*": {"queue": "cluster"},
+    "detector.alerts.*": {"queue": "alerts"},
 }
 
 
@@ -54,6 +55,11 @@ def celery_config(settings: Settings) -> dict:
                 "task": "detector.cluster.schedule_reclustering",
                 "schedule": crontab(minute=f"*/{settings.recluster_every_minutes}"),
                 "options": {"expires": settings.recluster_every_minutes * 60 - 30},
+            },
+            "sweep-alert-deliveries": {
+                "task": "detector.maintenance.sweep_alert_deliveries",
+                "schedule": crontab(minute="*"),
+                "options": {"expires": 50},
             },
             "sweep-stalled-posts": {
                 "task": "detector.maintenance.sweep_stalled_posts",

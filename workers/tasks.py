@@ -87,3 +87,34 @@ def recluster_namespace(self, namespace: str) -> dict:
         result = recluster(session, namespace, window=timedelta(hours=settings.recluster_window_hours),
                            model=deps.embedder.name, params=params_from(settings))
     return result.as_dict()
+
+
+@detector_task("detector.alerts.deliver", rate_limit="1/s")
+def deliver_alert(self, alert_id: int) -> str:
+    """Post or edit one alert's Slack message through the outbox (at most one message per alert)."""
+    from detector.alerts.delivery import deliver_alert as deliver
+    from detector.alerts.slack_sink import SlackRateLimited, SlackSink, make_client
+
+    settings = get_settings()
+    if not (settings.slack_bot_token and settings.slack_channel):
+        return "slack_not_configured"
+    sink = SlackSink(make_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url),
+                     settings.slack_channel)
+    try:
+        outcome = deliver(session_scope, alert_id, sink, admin_base_url=settings.admin_base_url)
+    except SlackRateLimited as exc:
+        raise self.retry(exc=exc, countdown=max(1, exc.retry_after)) from exc
+    if outcome == "in_progress":  # another worker holds the claim; look again after its lease
+        raise self.retry(countdown=60)
+    return outcome
+
+
+@detector_task("detector.maintenance.sweep_alert_deliveries")
+def sweep_alert_deliveries(self) -> int:
+    """Re-dispatch deliveries left pending (a lost message, a dead worker, Slack down for a while)."""
+    from detector.alerts.service import pending_deliveries
+
+    with session_scope() as session:
+        ids = pending_deliveries(session)
+    dispatch_alerts(ids)
+    return len(ids)

@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from detector.alerts.delivery import mark_for_update
 from detector.alerts.models import Alert, AlertDelivery
 from detector.alerts.rules import ClusterFacts, level_reached, reason
 from detector.db.base import utcnow
@@ -97,13 +98,7 @@ def evaluate_cluster(session: Session, cluster_id: int, settings: Settings, now:
     return session.get(Alert, inserted[0])
 
 
-def mark_for_update(session: Session, alert_id: int) -> None:
-    """Sent messages of this alert must be edited (a decision or new figures), not posted again."""
-    session.execute(update(AlertDelivery).where(AlertDelivery.alert_id == alert_id, AlertDelivery.status == "sent")
-                    .values(status="update_pending"))
-
-
 def pending_deliveries(session: Session, limit: int = 500) -> list[int]:
     """Alert ids with a delivery still to do (the sweeper re-dispatches these)."""
     return list(session.scalars(select(AlertDelivery.alert_id).where(
-        AlertDelivery.status.in_(("pending", "sending", "update_pending"))).distinct().limit(limit)))
+        AlertDelivery.status.in_(("pending", "sending", "update_pending", "updating"))).distinct().limit(limit)))

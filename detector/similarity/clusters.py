@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from detector.db.base import utcnow
@@ -73,6 +73,40 @@ def snapshot(session: Session, cluster: Cluster, now: datetime) -> ClusterSnapsh
                           new_account_share=(new_share / known) if known else None)
     session.add(row)
     return row
+
+
+def refresh_many(session: Session, cluster_ids: list[int], model: str, now: datetime) -> None:
+    """Counts, centroids and a snapshot for many clusters in a few grouped queries (reclustering)."""
+    for start in range(0, len(cluster_ids), 2_000):
+        ids = cluster_ids[start:start + 2_000]
+        counts = {c: (n, a) for c, n, a in session.execute(
+            select(ClusterMember.cluster_id, func.count(ClusterMember.post_id), func.count(func.distinct(Post.author_id)))
+            .join(Post, Post.id == ClusterMember.post_id).where(ClusterMember.cluster_id.in_(ids))
+            .group_by(ClusterMember.cluster_id))}
+        is_new = case((Author.account_created_at >= now - NEW_ACCOUNT_AGE, Author.id))
+        known, new = {}, {}
+        for c, n_known, n_new in session.execute(
+                select(ClusterMember.cluster_id, func.count(func.distinct(Author.id)), func.count(func.distinct(is_new)))
+                .join(Post, Post.id == ClusterMember.post_id).join(Author, Author.id == Post.author_id)
+                .where(ClusterMember.cluster_id.in_(ids), Author.account_created_at.is_not(None))
+                .group_by(ClusterMember.cluster_id)):
+            known[c], new[c] = n_known, n_new
+        sums: dict[int, np.ndarray] = {}
+        for c, raw in session.execute(
+                select(ClusterMember.cluster_id, Embedding.vector).join(Post, Post.id == ClusterMember.post_id)
+                .join(Embedding, (Embedding.text_sha256 == Post.normalized_sha256) & (Embedding.model == model))
+                .where(ClusterMember.cluster_id.in_(ids))):
+            vec = from_bytes(raw)
+            sums[c] = sums[c] + vec if c in sums else vec.copy()
+        clusters = session.scalars(select(Cluster).where(Cluster.id.in_(ids))).all()
+        for cluster in clusters:
+            cluster.size, cluster.distinct_authors = counts.get(cluster.id, (0, 0))
+            cluster.updated_at = now
+            if cluster.id in sums:
+                cluster.centroid = to_bytes(sums[cluster.id] / (np.linalg.norm(sums[cluster.id]) or 1.0))
+        session.execute(ClusterSnapshot.__table__.insert(), [{
+            "cluster_id": c.id, "taken_at": now, "size": c.size, "distinct_authors": c.distinct_authors,
+            "new_account_share": (new.get(c.id, 0) / known[c.id]) if known.get(c.id) else None} for c in clusters])
 
 
 def assign(session: Session, namespace: str, post_id: int, neighbours: list[Neighbour]) -> int | None:

@@ -16,12 +16,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from detector.db.base import utcnow
 from detector.posts.models import Post
-from detector.similarity.clusters import refresh_counts, snapshot, update_centroid
+from detector.similarity.clusters import refresh_many
 from detector.similarity.grouping import GroupingParams, group
 from detector.similarity.models import Cluster, ClusterEvent, ClusterMember, NearDuplicateEdge
 
@@ -56,10 +56,10 @@ def recluster(session: Session, namespace: str, *, window: timedelta, model: str
     result.posts = len(post_ids)
     if not len(post_ids):
         return result
-    edges = session.execute(select(NearDuplicateEdge.src_post_id, NearDuplicateEdge.dst_post_id,
-                                   NearDuplicateEdge.similarity).where(
-        NearDuplicateEdge.content_type == namespace, NearDuplicateEdge.src_post_id >= int(post_ids[0]))).all()
-    edges = np.array(edges, dtype=np.float64).reshape(-1, 3)
+    rows = session.execute(select(NearDuplicateEdge.src_post_id, NearDuplicateEdge.dst_post_id,
+                                  NearDuplicateEdge.similarity).where(
+        NearDuplicateEdge.content_type == namespace, NearDuplicateEdge.src_post_id >= int(post_ids[0])))
+    edges = np.array([(a, b, c) for a, b, c in rows], dtype=np.float64).reshape(-1, 3)
     src, dst = np.searchsorted(post_ids, edges[:, 0]), np.searchsorted(post_ids, edges[:, 1])
     inside = (src < len(post_ids)) & (dst < len(post_ids))
     inside[inside] &= (post_ids[src[inside]] == edges[inside, 0]) & (post_ids[dst[inside]] == edges[inside, 1])
@@ -68,11 +68,7 @@ def recluster(session: Session, namespace: str, *, window: timedelta, model: str
     groups = [post_ids[g].tolist() for g in group(len(post_ids), src, dst, sim, params)]
     result.groups = len(groups)
     _apply(session, namespace, post_ids.tolist(), groups, result, now)
-    for cluster_id in result.cluster_ids:
-        cluster = session.get(Cluster, cluster_id)
-        refresh_counts(session, cluster)
-        update_centroid(session, cluster, model)
-        snapshot(session, cluster, now)
+    refresh_many(session, result.cluster_ids, model, now)
     result.seconds = round(time.perf_counter() - started, 3)
     return result
 
@@ -93,18 +89,18 @@ def _apply(session: Session, namespace: str, window_ids: list[int], groups: list
             owner[gi] = cid
             taken.add(cid)
     events = []
-    for gi, members in enumerate(groups):
-        if gi in owner:
-            result.kept += 1
-            continue
-        cluster = Cluster(content_type=namespace, status="active", first_seen_at=now)
-        session.add(cluster)
-        session.flush()
-        owner[gi] = cluster.id
-        result.created += 1
-        sources = {previous[p] for p in members if p in previous}
-        events += [(cluster.id, "split_from", s) for s in sources] or [(cluster.id, "created", None)]
-        result.split += bool(sources)
+    fresh = [gi for gi in range(len(groups)) if gi not in owner]
+    result.kept = len(groups) - len(fresh)
+    if fresh:  # one multi-row INSERT: a flush per new cluster costs seconds at 100k posts
+        ids = session.scalars(insert(Cluster).returning(Cluster.id, sort_by_parameter_order=True), [
+            {"content_type": namespace, "status": "active", "size": 0, "distinct_authors": 0, "first_seen_at": now,
+             "updated_at": now} for _ in fresh]).all()
+        for gi, cluster_id in zip(fresh, ids):
+            owner[gi] = cluster_id
+            sources = {previous[p] for p in groups[gi] if p in previous}
+            events += [(cluster_id, "split_from", s) for s in sources] or [(cluster_id, "created", None)]
+            result.split += bool(sources)
+        result.created = len(fresh)
     grouped_clusters = set(owner.values())
     absorbed = defaultdict(set)
     for gi, members in enumerate(groups):
@@ -116,12 +112,11 @@ def _apply(session: Session, namespace: str, window_ids: list[int], groups: list
         session.get(Cluster, old).status, session.get(Cluster, old).merged_into_id = "merged", target
         events.append((old, "merged_into", target))
         result.merged += 1
-    grouped_posts = {p for g in groups for p in g}
+    # Neither kept nor absorbed means none of its window members is near-duplicated any more.
     for old in set(previous.values()) - grouped_clusters - set(absorbed):
-        if all(p not in grouped_posts for p, c in previous.items() if c == old):
-            session.get(Cluster, old).status = "dissolved"
-            events.append((old, "dissolved", None))
-            result.dissolved += 1
+        session.get(Cluster, old).status = "dissolved"
+        events.append((old, "dissolved", None))
+        result.dissolved += 1
     touched = set(previous.values()) | grouped_clusters
     desired = {p: owner[gi] for gi, g in enumerate(groups) for p in g}
     moved = [p for p in window_ids if desired.get(p) != previous.get(p)]
@@ -132,7 +127,9 @@ def _apply(session: Session, namespace: str, window_ids: list[int], groups: list
     if rows:
         session.execute(ClusterMember.__table__.insert(), rows)
     session.add_all(ClusterEvent(cluster_id=c, kind=k, other_cluster_id=o, created_at=now) for c, k, o in events)
-    result.cluster_ids = sorted(c for c in touched if session.get(Cluster, c).status == "active")
+    session.flush()
+    result.cluster_ids = sorted(session.scalars(select(Cluster.id).where(Cluster.id.in_(touched),
+                                                                         Cluster.status == "active")))
 
 
 def params_from(settings) -> GroupingParams:
