@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_channel: str | None = Field(None, description="Channel ID (not name): chat.update needs the ID.")
     slack_app_token: SecretStr | None = Field(None, description="xapp- token for Socket Mode (no public URL).")
+    slack_claim_ttl_seconds: int = Field(60, ge=1, description="After this long, a delivery claimed by a worker "
+                                         "that went silent is checked against Slack and retried.")
     slack_api_url: str | None = Field(None, description="Slack Web API base URL override (a proxy or a test fake).")
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None

@@ -101,11 +101,12 @@ def deliver_alert(self, alert_id: int) -> str:
     sink = SlackSink(make_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url),
                      settings.slack_channel)
     try:
-        outcome = deliver(session_scope, alert_id, sink, admin_base_url=settings.admin_base_url)
+        outcome = deliver(session_scope, alert_id, sink, admin_base_url=settings.admin_base_url,
+                          claim_ttl=timedelta(seconds=settings.slack_claim_ttl_seconds))
     except SlackRateLimited as exc:
         raise self.retry(exc=exc, countdown=max(1, exc.retry_after)) from exc
     if outcome == "in_progress":  # another worker holds the claim; look again after its lease
-        raise self.retry(countdown=60)
+        raise self.retry(countdown=settings.slack_claim_ttl_seconds)
     return outcome
 
 
