@@ -67,6 +67,10 @@ class Settings(BaseSettings):
                                 "look-alikes from alerting.")
 
     log_level: str = Field("INFO", description="Python logging level.")
+    admin_users: dict = Field(default_factory=dict, description='Admin UI accounts as JSON: {"kim": {"password_hash": '
+                              '"scrypt$...", "role": "moderator"|"admin"}}; make hashes with `detector admin hash-password`.')
+    admin_oidc: bool = Field(False, description="Use Streamlit's st.login (OIDC, configured in .streamlit/secrets.toml) "
+                             "instead of the built-in accounts.")
     admin_base_url: str = Field("http://127.0.0.1:8501", description="Where links in alerts point.")
 
     # External services: unset means the path or backend is disabled, never an error.
