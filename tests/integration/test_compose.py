@@ -36,8 +36,9 @@ def compose(tmp_path):
 def test_compose_file_is_valid(compose):
     result = compose("config", "-q", POSTGRES_PASSWORD="secret")
     assert result.returncode == 0, result.stderr
-    services = compose("config", "--services", POSTGRES_PASSWORD="secret").stdout.split()
-    assert {"postgres", "redis", "migrate", "worker-ingest", "worker-embed", "beat"} <= set(services)
+    services = compose("--profile", "slack", "config", "--services", POSTGRES_PASSWORD="secret").stdout.split()
+    assert {"postgres", "redis", "migrate", "worker-ingest", "worker-embed", "worker-cluster", "worker-alerts",
+            "beat", "slack"} <= set(services)
 
 
 def test_compose_refuses_to_start_without_a_database_password(compose):
