@@ -80,13 +80,13 @@ def schedule_reclustering(self) -> int:
 @detector_task("detector.cluster.recluster")
 def recluster_namespace(self, namespace: str) -> dict:
     """Regroup a namespace's recent window; stable ids, merges, splits, snapshots."""
-    from detector.similarity.recluster import params_from, recluster
+    from detector.similarity.recluster import recluster_and_alert
 
     settings, deps = get_settings(), get_deps()
     with session_scope() as session:
-        result = recluster(session, namespace, window=timedelta(hours=settings.recluster_window_hours),
-                           model=deps.embedder.name, params=params_from(settings))
-    return result.as_dict()
+        result, alert_ids = recluster_and_alert(session, namespace, settings, deps.embedder.name)
+    dispatch_alerts(alert_ids)
+    return {**result.as_dict(), "alerts": len(alert_ids)}
 
 
 @detector_task("detector.alerts.deliver", rate_limit="1/s")

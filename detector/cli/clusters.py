@@ -19,8 +19,8 @@ def recluster(
     from detector.cli.runtime import ensure_schema
     from detector.db.session import session_scope
     from detector.deps import get_deps
-    from detector.similarity.recluster import namespaces, params_from
-    from detector.similarity.recluster import recluster as run
+    from detector.similarity.recluster import namespaces, recluster_and_alert
+    from workers.tasks import dispatch_alerts
 
     settings = get_settings()
     ensure_schema(settings)
@@ -30,10 +30,12 @@ def recluster(
     results = []
     for name in names:
         with session_scope() as session:
-            results.append(run(session, name, window=timedelta(hours=window_hours or settings.recluster_window_hours),
-                               model=model, params=params_from(settings)).as_dict())
+            result, alert_ids = recluster_and_alert(
+                session, name, settings, model, timedelta(hours=window_hours or settings.recluster_window_hours))
+        dispatch_alerts(alert_ids)
+        results.append({**result.as_dict(), "alerts": len(alert_ids)})
     for r in results:
         typer.echo(json.dumps(r) if as_json else
                    f"{r['namespace']}: {r['posts']:,} posts, {r['edges']:,} edges -> {r['groups']} clusters "
                    f"(kept {r['kept']}, new {r['created']}, merged {r['merged']}, split {r['split']}, "
-                   f"dissolved {r['dissolved']}) in {r['seconds']} s")
+                   f"dissolved {r['dissolved']}) in {r['seconds']} s; {r['alerts']} new alerts")

@@ -139,3 +139,15 @@ def params_from(settings) -> GroupingParams:
 
 def namespaces(session: Session) -> list[str]:
     return list(session.scalars(select(Post.content_type).distinct().order_by(Post.content_type)))
+
+
+def recluster_and_alert(session: Session, namespace: str, settings, model: str,
+                        window: timedelta | None = None) -> tuple[ReclusterResult, list[int]]:
+    """The periodic pass: regroup, then let every regrouped cluster raise the alert its rule asks for
+    (merges can push a cluster over a level that no single post crossed)."""
+    from detector.alerts.service import evaluate_cluster
+
+    result = recluster(session, namespace, window=window or timedelta(hours=settings.recluster_window_hours),
+                       model=model, params=params_from(settings))
+    raised = [a.id for c in result.cluster_ids if (a := evaluate_cluster(session, c, settings)) is not None]
+    return result, raised
