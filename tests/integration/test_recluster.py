@@ -94,3 +94,20 @@ def test_posts_without_edges_dissolve_their_cluster(db_url):
     with session_scope(db_url) as s:
         result = recluster(s, "listing", window=WINDOW, model="m", params=PARAMS)
         assert result.dissolved == 1 and s.get(Cluster, c).status == "dissolved"
+
+
+def test_a_merge_that_crosses_a_level_raises_the_alert(db_url):
+    from detector.alerts.models import Alert
+    from detector.settings import Settings
+    from detector.similarity.recluster import recluster_and_alert
+
+    settings = Settings(database_url=db_url, alert_rules={"*": {"size_levels": [10]}})
+    with session_scope(db_url) as s:
+        ids = make_posts(s, 12)
+        dense_edges(s, ids)
+        x, _y = put(s, ids[:7]), put(s, ids[7:])
+    with session_scope(db_url) as s:
+        _result, raised = recluster_and_alert(s, "listing", settings, "m", WINDOW)
+        assert len(raised) == 1 and s.get(Alert, raised[0]).cluster_id == x
+    with session_scope(db_url) as s:
+        assert recluster_and_alert(s, "listing", settings, "m", WINDOW)[1] == []  # once per crossing
