@@ -9,6 +9,7 @@ import logging
 
 import typer
 
+from detector.cli import bench as bench_cmd
 from detector.cli import clusters as clusters_cmd
 from detector.cli import db as db_cmd
 from detector.cli import ingest as ingest_cmd
@@ -18,6 +19,7 @@ from detector.cli import slack as slack_cmd
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__.splitlines()[0])
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(slack_cmd.app, name="slack")
+app.add_typer(bench_cmd.app, name="bench")
 app.command("ingest")(ingest_cmd.ingest)
 app.command("worker")(ops_cmd.worker)
 app.command("beat")(ops_cmd.beat)

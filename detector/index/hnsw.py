@@ -28,10 +28,11 @@ class _Namespace:
 
 
 class HnswIndex(VectorIndex):
-    """usearch HNSW, cosine, ``dtype`` f32 by default (f16 halves memory at large N)."""
+    """usearch HNSW, cosine. f16 by default: at 300k posts it matched f32's recall with 30 % less
+    memory and faster builds and queries (``detector bench index``, README)."""
 
-    def __init__(self, dim: int, *, dtype: str = "f32", connectivity: int = 16, expansion_add: int = 128,
-                 expansion_search: int = 128, threads: int = 0):
+    def __init__(self, dim: int, *, dtype: str = "f16", connectivity: int = 16, expansion_add: int = 128,
+                 expansion_search: int = 256, threads: int = 0):
         self._usearch = require("usearch.index", extra="embed", purpose="The embedded HNSW index")
         self.dim, self.dtype, self.threads = dim, dtype, threads
         self._params = dict(connectivity=connectivity, expansion_add=expansion_add,
@@ -113,6 +114,12 @@ class HnswIndex(VectorIndex):
 
     def stats(self):
         return {name: len(ns.index) for name, ns in self._ns.items() if len(ns.index)}
+
+    def set_expansion_search(self, ef: int) -> None:
+        """Search breadth for every namespace (recall versus latency; the bench sweeps it)."""
+        self._params["expansion_search"] = ef
+        for ns in self._ns.values():
+            ns.index.expansion_search = ef
 
     def memory_bytes(self) -> int:
         return sum(ns.index.memory_usage for ns in self._ns.values())

@@ -20,7 +20,7 @@ from detector.jobs.errors import is_transient
 from detector.posts.models import Post
 from detector.similarity.clusters import assign
 from detector.similarity.index_sync import record_for
-from detector.similarity.neighbours import find_neighbours, store_edges
+from detector.similarity.neighbours import edge_rows, find_neighbours, store_edges
 
 log = logging.getLogger(__name__)
 
@@ -34,16 +34,18 @@ class Processed:
 def process_posts(session: Session, post_ids: list[int], deps: Deps) -> Processed:
     """Normalize, embed (cached), index, link near-duplicates and assign clusters; mark processed.
 
-    Returns the ids handled now (processed or failed) and the alerts their clusters raised. The batch is upserted into the index before
-    its posts look for neighbours, so posts of one campaign arriving together find each other. A
-    post whose own step raises a non-transient error is marked ``failed`` with the reason and the
-    rest of the batch goes on; transient errors (database, index) propagate so the task retries.
+    Returns the ids handled now (processed or failed) and the alerts their clusters raised. The
+    batch is upserted into the index before its posts look for neighbours, so posts of one campaign
+    arriving together find each other. A post whose own step raises a non-transient error is
+    marked ``failed`` with the reason and the rest of the batch goes on; transient errors
+    (database, index) propagate so the task retries. Linking runs in one savepoint per batch and
+    falls back to one per post only when something failed (savepoints cost a round trip each).
     """
     posts = _claim(session, post_ids, deps.settings.process_batch_size)
     if not posts:
         return Processed()
     touched: set[int] = set()
-    ok = [p for p in posts if _guard(session, p, "normalization", lambda p=p: _normalize(p))]
+    ok = [p for p in posts if _normalize_or_fail(p)]
     vectors = _embed(session, ok, deps)
     ok = [p for p in ok if p.normalized_sha256 in vectors]
     settings, now = deps.settings, utcnow()
@@ -53,18 +55,19 @@ def process_posts(session: Session, post_ids: list[int], deps: Deps) -> Processe
         deps.index.catch_up(session, namespace)
         deps.index.add(namespace, [record_for(p.id, p.author_id, p.created_at, vectors[p.normalized_sha256])
                                    for p in batch])
-        for post in batch:
-            def link(post=post):
-                neighbours = find_neighbours(deps.index.index, namespace, post.id, vectors[post.normalized_sha256],
-                                             post.created_at, k=settings.neighbours_k,
-                                             threshold=settings.near_duplicate_threshold, window=window)
-                store_edges(session, namespace, post.id, post.author_id, neighbours)
-                cluster_id = assign(session, namespace, post.id, neighbours)
-                if cluster_id is not None:
-                    touched.add(cluster_id)
+        def link(post, clusters: set[int], edges: list[dict]) -> None:
+            neighbours = find_neighbours(deps.index.index, namespace, post.id, vectors[post.normalized_sha256],
+                                         post.created_at, k=settings.neighbours_k,
+                                         threshold=settings.near_duplicate_threshold, window=window)
+            edges.extend(edge_rows(namespace, post.id, post.author_id, neighbours))
+            cluster_id = assign(session, namespace, post.id, neighbours)
+            if cluster_id is not None:
+                clusters.add(cluster_id)
 
-            if _guard(session, post, "near-duplicate linking", link):
-                post.status, post.status_reason, post.processed_at = "processed", None, now
+        linked, clusters = _link_batch(session, batch, link)
+        touched |= clusters
+        for post in linked:
+            post.status, post.status_reason, post.processed_at = "processed", None, now
     return Processed([p.id for p in posts], _raise_alerts(session, sorted(touched), deps, now))
 
 
@@ -77,6 +80,8 @@ def _raise_alerts(session: Session, cluster_ids: list[int], deps: Deps, now) -> 
     raised = []
     for cluster_id in cluster_ids:
         cluster = session.get(Cluster, cluster_id)
+        if cluster is None:
+            continue
         update_centroid(session, cluster, deps.embedder.name)
         alert = evaluate_cluster(session, cluster_id, deps.settings, now)
         if alert is not None:
@@ -84,12 +89,47 @@ def _raise_alerts(session: Session, cluster_ids: list[int], deps: Deps, now) -> 
     return raised
 
 
-def _normalize(post: Post) -> None:
-    from detector.normalize import normalize, text_hash
+def _normalize_or_fail(post: Post) -> bool:
+    """Pure work, no savepoint needed: a failure only marks this post."""
+    import detector.normalize as normalizer
 
     post.attempts += 1
-    post.normalized_text = normalize(f"{post.title}\n{post.text}" if post.title else post.text)
-    post.normalized_sha256 = text_hash(post.normalized_text)
+    try:
+        post.normalized_text = normalizer.normalize(f"{post.title}\n{post.text}" if post.title else post.text)
+        post.normalized_sha256 = normalizer.text_hash(post.normalized_text)
+        return True
+    except Exception as exc:  # noqa: BLE001 - any error in a pure function is this input's fault
+        _fail(post, "normalization", exc)
+        return False
+
+
+def _link_batch(session: Session, batch: list[Post], link) -> tuple[list[Post], set[int]]:
+    """All posts in one savepoint; if that fails for a non-transient reason, again one by one."""
+    clusters: set[int] = set()
+    edges: list[dict] = []
+    try:
+        with session.begin_nested():
+            for post in batch:
+                link(post, clusters, edges)
+            store_edges(session, edges)  # one INSERT for the batch
+        return batch, clusters
+    except Exception as exc:
+        if is_transient(exc):
+            raise
+    clusters = set()
+
+    def one(post) -> None:
+        rows: list[dict] = []
+        link(post, clusters, rows)
+        store_edges(session, rows)
+
+    return [p for p in batch if _guard(session, p, "near-duplicate linking", lambda p=p: one(p))], clusters
+
+
+def _fail(post: Post, step: str, exc: BaseException) -> None:
+    log.warning("post %s failed at %s: %s", post.id, step, exc)
+    post.status, post.processed_at = "failed", utcnow()
+    post.status_reason = f"{step} failed: {type(exc).__name__}: {str(exc)[:500]}"
 
 
 def _embed(session: Session, posts: list[Post], deps: Deps) -> dict:
@@ -121,9 +161,7 @@ def _guard(session: Session, post: Post, step: str, action) -> bool:
     except Exception as exc:
         if is_transient(exc):
             raise
-        log.warning("post %s failed at %s: %s", post.id, step, exc)
-        post.status, post.processed_at = "failed", utcnow()
-        post.status_reason = f"{step} failed: {type(exc).__name__}: {str(exc)[:500]}"
+        _fail(post, step, exc)
         return False
 
 

@@ -37,11 +37,9 @@ def find_neighbours(index: VectorIndex, namespace: str, post_id: int, vector: np
     return out[:k]
 
 
-def store_edges(session: Session, namespace: str, post_id: int, author_id: int | None,
-                neighbours: list[Neighbour], method: str = "embedding") -> None:
-    """One undirected edge per pair (smaller id first): a retried batch adds nothing."""
-    if not neighbours:
-        return
+def edge_rows(namespace: str, post_id: int, author_id: int | None, neighbours: list[Neighbour],
+              method: str = "embedding") -> list[dict]:
+    """One undirected edge per pair (smaller id first), so a retried batch adds nothing."""
     rows = []
     for n in neighbours:
         (src, src_author), (dst, dst_author) = sorted([(post_id, author_id), (n.post_id, n.author_id)],
@@ -50,5 +48,11 @@ def store_edges(session: Session, namespace: str, post_id: int, author_id: int |
                      "src_author_id": src_author, "dst_author_id": dst_author, "similarity": n.similarity,
                      "cross_author": bool(src_author and dst_author and src_author != dst_author),
                      "method": method})
-    session.execute(insert_for(session, NearDuplicateEdge).on_conflict_do_nothing(
-        index_elements=["src_post_id", "dst_post_id", "method"]), rows)
+    return rows
+
+
+def store_edges(session: Session, rows: list[dict]) -> None:
+    """Insert edge rows in one statement; existing pairs are left alone."""
+    if rows:
+        session.execute(insert_for(session, NearDuplicateEdge).on_conflict_do_nothing(
+            index_elements=["src_post_id", "dst_post_id", "method"]), rows)

@@ -122,3 +122,28 @@ def test_pipeline_on_pinecone_by_configuration_only(sqlite_url):
         assert fake.count("/vectors/upsert") >= 1 and fake.count("/query") == len(CAMPAIGN) + len(OTHERS)
         assert deps.index.index.stats() == {"listing": len(CAMPAIGN) + len(OTHERS)}
     assert len(set(members(sqlite_url).values())) == 1 and len(members(sqlite_url)) == len(CAMPAIGN)
+
+
+def test_a_linking_failure_falls_back_to_one_post_at_a_time(db_url, monkeypatch):
+    import detector.posts.processing as processing
+
+    real = processing.assign
+    poisoned = []
+
+    def fragile(session, namespace, post_id, neighbours):
+        if post_id == poisoned[0]:
+            raise RuntimeError("corrupt neighbour list")
+        return real(session, namespace, post_id, neighbours)
+
+    monkeypatch.setattr(processing, "assign", fragile)
+    settings = Settings(database_url=db_url)
+    ids = sorted(ingest(db_url, CAMPAIGN + OTHERS, settings).new_post_ids)
+    poisoned.append(ids[1])
+    with session_scope(db_url) as s:
+        process_posts(s, ids, build_deps(settings))
+    with session_scope(db_url) as s:
+        states = {p.id: (p.status, p.status_reason) for p in s.scalars(select(Post))}
+    assert states[ids[1]][0] == "failed" and "linking failed: RuntimeError" in states[ids[1]][1]
+    assert [states[i][0] for i in ids if i != ids[1]] == ["processed"] * (len(ids) - 1)
+    # the campaign is still one cluster (neighbours pull a failed post in; its own failure is on record)
+    assert len(set(members(db_url).values())) == 1
