@@ -24,7 +24,7 @@ COMPOUND_VOWELS = {
     ("ㅜ", "ㅔ"): "ㅞ", ("ㅜ", "ㅣ"): "ㅟ", ("ㅡ", "ㅣ"): "ㅢ",
 }
 
-# Conjoining jamo (U+1100 block) -> modern compatibility jamo, for jamo left over after recomposition.
+# Conjoining jamo (U+1100 block, NFD input) -> modern compatibility jamo, before recomposition.
 CONJOINING_TO_COMPAT: dict[int, str] = {}
 for _i, _c in enumerate(CHOSEONG):
     CONJOINING_TO_COMPAT[0x1100 + _i] = _c
@@ -55,6 +55,19 @@ KOREAN_DIGITS = {"공": "0", "영": "0", "일": "1", "이": "2", "삼": "3", "�
 # Korean numeral units for prices ("4억2천만원").
 SMALL_UNITS = {"십": 10, "백": 100, "천": 1000}
 BIG_UNITS = {"만": 10**4, "억": 10**8, "조": 10**12}
+# Regex fragments for amounts: the rest of a number after its first digit ("5,000", "1.5"), then
+# optional unit groups ("만5천", "억 2천만"); numbers after units never start with "0<digit>".
+_NUM_TAIL = r"(?:[0-9]{0,2}(?:,[0-9]{3})+|[0-9]*)(?:\.[0-9]+)?"
+_NUM, _UNITS = "(?!0[0-9])[0-9]" + _NUM_TAIL, "[조억만천백십](?: ?[조억만천백십])*"
+AMOUNT_TAIL = rf"{_NUM_TAIL}(?: ?{_UNITS}(?: ?{_NUM} ?{_UNITS})*(?: ?{_NUM})?)?"
+
+# Korean phone prefixes after the leading 0 (o allowed for 0: "O1O"): mobile 01x, Seoul 02, area
+# codes 031-064, 070 (VoIP), 080 (toll-free / opt-out), 050x (virtual); after +82 (no 0, no 050x).
+PHONE_AREA = r"(?:1[0o16789]|2|[3-6][1-5]|70|80|50[2-8]?)"
+PHONE_AREA_AFTER_82 = r"(?:1[0o16789]|2|[3-6][1-5]|70|80)"
+PHONE_SEP = r"(?: ?[.\-] ?| |\) ?)?"  # "-", ".", " ", " - ", ") " or nothing
+# "공일공" = 010, "공팔공" = 080: only as a word of its own (not glued to a preceding syllable).
+PHONE_PREFIX_WORDS = "[공영](?<![가-힣].)(?:일[공영일육칠팔구]|[칠팔][공영])"
 
 # Leetspeak digits/symbols inside Latin words ("p0int", "c@sino", "co1n").
 LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}

@@ -6,21 +6,22 @@ Steps in order, and why:
  1. ``strip_invisible``: delete zero-width/format chars (they sit inside words); fold what NFKC gets
     wrong or ignores (⒜ ⑴ ❶ ➀ ⓫ 🅐 ㉠ ㆍ ™); Hangul filler / braille blank -> space.
  2. ``nfkc`` on everything EXCEPT Hangul: NFKC turns compatibility jamo (ㅎ ㅖ) into conjoining jamo
-    and composes them behind our back, so jamo are recomposed by step 5 instead (the "recompose
-    before NFKC" rule). NFKC'ing the rest first lets steps 3-5 see ASCII for ｒ/ⓡ/ⓞ: idempotence.
- 3. ``remove_decorations``: quotes/dashes/CJK brackets -> ASCII; symbols, emoji, box drawing deleted
-    between two Hangul chars ("잔◆액" -> 잔액), else -> space so words do not glue; "ㅡㅡㅡ" lines.
-    Whitespace collapse (later rules match single spaces). ``map_homoglyphs``: Cyrillic/Greek ->
-    Latin in tokens with Latin letters or only look-alikes (real Russian words stay).
- 4. ``fix_lookalikes``, case-sensitive so before casefold, only beside jamo/syllables: "ㄷr" -> ㄷㅏ,
-    "ㅈl"/"ㄹI" -> ㅈㅣ/ㄹㅣ, "ㄱrl" -> ㄱㅐ, "Ol벤트" -> 이벤트, "팝Ll다" -> 팝니다.
- 5. ``recompose_jamo``: "ㅍㅏㄴ매"/"파ㄴ매" -> 판매, "ㄷ ㅐ박" -> 대박; lone consonants ("ㅋㅋ") and
-    emoticon vowels ("ㅠㅠ") stay compatibility jamo. Only when built from separate jamo, ㅖ after
-    an initial other than ㅇ/ㄹ becomes ㅔ (homophones): "ㅎㅖ어져서" -> 헤어져서 (precomposed 혜 stays).
- 6. ``casefold`` (+ NFKC/homoglyphs again if casefolding created any); "cㅇm" -> "com".
+    and composes them behind our back, so jamo never reach NFKC and are recomposed by step 6 (the
+    "recompose before NFKC" rule; NFD/conjoining input is turned into compatibility jamo here).
+    NFKC'ing the rest first lets the look-alike rules see ASCII for ｒ/ⓡ/ⓞ: idempotence.
+ 3. ``remove_decorations``: quotes/dashes/CJK brackets -> ASCII; symbols, emoji, box drawing ->
+    space so words do not glue, but deleted between two single syllables ("잔◆액", "무★료");
+    "ㅡㅡㅡ" lines -> space. Whitespace collapse (later rules match single spaces).
+ 4. ``map_homoglyphs`` (Cyrillic/Greek -> Latin, in tokens with Latin letters or only look-alikes:
+    real Russian words stay), then ``casefold`` (+ NFKC again if casefolding broke it).
+ 5. ``fix_lookalikes``, after casefolding (so "ㄷR" and "ㄷr" agree) and only beside jamo/syllables:
+    "ㄷr" -> ㄷㅏ, "ㅈl"/"ㄹI" -> ㅈㅣ/ㄹㅣ, "ㄱrl" -> ㄱㅐ, "Ol벤트" -> 이벤트, "팝Ll다" -> 팝니다, "Cㅇm" -> com.
+ 6. ``recompose_jamo``: "ㅍㅏㄴ매"/"파ㄴ매" -> 판매, "ㄷ ㅐ박" -> 대박; lone consonants ("ㅋㅋ") and emoticon
+    vowels ("ㅠㅠ") stay compatibility jamo. Only when built from separate jamo, ㅖ after an initial
+    other than ㅇ/ㄹ becomes ㅔ (homophones): "ㅎㅖ어져서" -> 헤어져서 (a precomposed 혜 stays 혜).
  7. ``collapse_punctuation`` ("!!!!", "~~~", "...." -> one; not "/": URLs), ``join_split_words``:
     "단.타", "보/유/쿠/폰" (all single syllables), "환-급", "대·출" (one side single), "팝 니 다"
-    (>= 3 single syllables), "b.t.c", "e v e n t" (>= 3 letters, same separator).
+    (>= 3 single syllables), "b.t.c", "e v e n t" (>= 3 letters, same separator); "환ㅡ급" too.
  8. ``fix_numeric_o`` ("3o,ooo", "2O%"), ``canonical_prices``, ``canonical_phones``, then
     ``fix_leetspeak``: after 7, which can create their patterns; prices before phones (dropping a
     price's commas can complete a phone number); leet after phones ("O1O-..." is a phone).
@@ -28,6 +29,7 @@ Canonical forms. Phones: bare national digits: "010-1234-5678", "010 1234 5678",
 "공일공-1234-5678", "+82 10-1234-5678" -> "01012345678"; "080-888-0177" -> "0808880177" (0 +
 mobile/area/070/080/050x prefix, then 3-4 and 4 digits). Prices: integer won + "원": "15,000원",
 "15,000 원", "₩15,000", "1만5천원", "1.5만원" -> "15000원"; "4억2천만원" -> "420000000원".
+Speed (``python -m detector.normalize.bench PATH``, one core): BENCH.
 """
 
 from __future__ import annotations
@@ -40,13 +42,9 @@ from decimal import Decimal
 
 from . import tables as T
 
-# Measured by ``python -m detector.normalize.bench`` (KISA 2022-08-14, 25,720 texts, one core).
-BENCH_NOTE = "BENCH"
-
 _SYL, _CJ, _CC, _CV = "\uac00-\ud7a3", "\u3131-\u3163", "\u3131-\u314e", "\u314f-\u3163"
 _HANGUL = _SYL + _CJ
 _JAMO_ANY = "\u1100-\u11ff" + _CJ
-
 
 # Patterns start with a character class where possible (the engine then skips ahead fast); "hint"
 # patterns are cheap pre-checks for the rarer rewrites.
@@ -57,13 +55,14 @@ _NFKC_RUN = re.compile(r"[\x00-\x7f]?[^\x00-\x7f\u1100-\u11ff\u3131-\u318e\uac00
 _ANY_HANGUL = re.compile("[\uac00-\ud7a3\u1100-\u11ff\u3131-\u318e]")
 _NON_ASCII_NON_HANGUL = re.compile(r"[^\x00-\x7f\u1100-\u11ff\u3131-\u318e\uac00-\ud7a3]")
 _DECOR = re.compile(f"[{T.DECORATIVE_CLASS}]+")
-_DECOR_INNER = re.compile(f"[{T.DECORATIVE_CLASS}](?<=[{_HANGUL}].)[{T.DECORATIVE_CLASS}]*(?=[{_HANGUL}])")
+_DECOR_INNER = re.compile(  # between two single-syllable "words": an insertion ("잔◆액", "무★료")
+    f"[{_HANGUL}](?<![0-9{_HANGUL}].)[{T.DECORATIVE_CLASS}]+(?=[{_HANGUL}](?![{_HANGUL}]))")
 _EU_LINE = re.compile("ㅡ{3,}")
 _HG_ANY = re.compile(f"[{T.HOMOGLYPH_CHARS}]")
 _HG_TOKEN = re.compile(r"[A-Za-z\u0370-\u03ff\u0400-\u052f]+")
 _CONS_ANY = re.compile(f"[{_CC}]")
 _LOOKALIKE_PAIRS = ("ol", "oi", "o|", "ll", "li", "l|")
-_OL = re.compile(f"o(?<![a-z]o)[li|](?=[{_SYL}]|[{_CC}][{_CV}])")
+_OL = re.compile(f"o(?<![a-z0-9]o)[li|](?=[{_SYL}]|[{_CC}][{_CV}])")
 _CONS_LATIN = re.compile(f"([{_CC}])(?<![{_CC}].)(rl|r|[li|])(?![a-z0-9])")
 _LL = re.compile(f"l(?<=[{_HANGUL}]l)[li|](?![a-z0-9])")
 _LATIN_O = re.compile("ㅇ(?<=[a-z]ㅇ)(?=[a-z])")
@@ -72,30 +71,24 @@ _CONJOINING = re.compile("[\u1100-\u11ff]")
 _CONJOINING_RUN = re.compile("[\u1100-\u11ff\uac00-\ud7a3]+")
 _SPACED_JAMO = re.compile(f"([{_CC}])(?<![{_SYL}{_JAMO_ANY}].) (?=[{_CV}](?:[{_SYL}]|[{_CC}][{_CV}]))")
 _PUNCT_RUN = re.compile(r"([!-.:-@\[-`{-~·])\1+")  # ASCII punctuation except "/" (URLs)
-_SEP_HINT = re.compile(f"[./·*_\\-](?<=[{_SYL}].)(?:(?<![0-9{_SYL}]..)[{_SYL}]|[{_SYL}](?![{_SYL}]))")
-_SEP_CHAIN = re.compile(f"(?<![0-9{_SYL}])[{_SYL}]+(?:[./·*_\\-][{_SYL}]+)+")
-_SEP_SPLIT = re.compile(r"([./·*_\-])")
+_SEP_HINT = re.compile(f"[./·*_ㅡ\\-](?<=[{_SYL}].)(?:(?<![0-9{_SYL}]..)[{_SYL}]|[{_SYL}](?![{_SYL}]))")
+_SEP_CHAIN = re.compile(f"(?<![0-9{_SYL}])[{_SYL}]+(?:[./·*_ㅡ\\-][{_SYL}]+)+")
+_SEP_SPLIT = re.compile(r"([./·*_ㅡ\-])")  # ㅡ (the vowel) drawn as a dash: "환ㅡ급"
 _SPACED_SYL_HINT = re.compile(f" [{_SYL}] [{_SYL}](?![{_HANGUL}])")
 _SPACED_SYL = re.compile(f"[{_SYL}](?<![0-9{_HANGUL}].)(?: [{_SYL}]){{2,}}(?![{_HANGUL}])")
 _SPACED_LETTERS = re.compile(r"[a-z](?<![a-z0-9].)([./_ \-])[a-z](?:\1[a-z])+(?![a-z0-9])")
 _NUMERIC_O = re.compile(r"[0-9](?<![a-z0-9].)[0-9,.]*o[0-9o,.]*(?![a-z])")
-_NUM_TAIL = r"(?:[0-9]{0,2}(?:,[0-9]{3})+|[0-9]*)(?:\.[0-9]+)?"  # a number after its 1st digit
-_NUM = "[0-9]" + _NUM_TAIL
-_UNITS = "[조억만천백십](?: ?[조억만천백십])*"
 _PRICE_HINT = re.compile(r"₩|[0-9](?:,[0-9]| ?[조억만천백십]| 원|\.[0-9])")
-_AMOUNT = rf"{_NUM_TAIL}(?: ?{_UNITS}(?: ?{_NUM} ?{_UNITS})*(?: ?{_NUM})?)?"  # after its 1st digit
-_PRICE = re.compile(rf"₩(?<![0-9.,원조억만천백십]₩)[ ₩]*(?P<w>[0-9]{_AMOUNT})(?![0-9.,a-z])(?: ?원)?"
-                    rf"|(?P<k>[0-9](?<![0-9.,].){_AMOUNT}) ?원")
+_PRICE = re.compile(  # amounts never start with "0<digit>" (that is a phone number)
+    rf"₩(?<![0-9.,원조억만천백십]₩)[ ₩]*(?P<w>(?!0[0-9])[0-9]{T.AMOUNT_TAIL})(?![0-9.,a-z])(?: ?원)?"
+    rf"|(?P<k>[0-9](?<![0-9.,].)(?<!0(?=[0-9])){T.AMOUNT_TAIL}) ?원")
 _PLAIN_PRICE = re.compile("[0-9]+원")
 _AMOUNT_TOKEN = re.compile(r"([0-9][0-9,]*(?:\.[0-9]+)?)|([조억만천백십])")
-_KOREAN_PHONE_PREFIX = re.compile(
-    r"[공영](?<![가-힣].)(?:일[공영일육칠팔구]|[칠팔][공영])(?= ?[.\-]? ?[0-9]{3,4} ?[.\-]? ?[0-9]{4}(?![0-9]))")
-_AREA = r"(?:1[0o16789]|2|[3-6][1-5]|70|80|50[2-8]?)"  # after the leading 0 (50x: not after +82)
-_PHONE_SEP = r"(?: ?[.\-] ?| |\) ?)?"
 _PHONE = re.compile(
-    r"(?:\+(?<![0-9a-z+]\+) ?82[ .\-]?(?:\(0\) ?)?0?(?P<a>1[0o16789]|2|[3-6][1-5]|70|80)"
-    rf"|\((?<![0-9a-z+]\()(?P<b>[0o]{_AREA})|(?P<c>[0o](?<![0-9a-z+].){_AREA}))"
-    + _PHONE_SEP + r"(?P<m>[0-9]{3,4})" + _PHONE_SEP + r"(?P<l>[0-9]{4})(?![0-9])")
+    rf"(?:\+(?<![0-9a-z+]\+) ?82[ .\-]?(?:\(0\) ?)?0?(?P<a>{T.PHONE_AREA_AFTER_82})"
+    rf"|\((?<![0-9a-z+]\()(?P<b>[0o]{T.PHONE_AREA})\)|(?P<c>[0o](?<![0-9a-z+].){T.PHONE_AREA})"
+    rf"|(?P<d>{T.PHONE_PREFIX_WORDS}))"
+    rf"{T.PHONE_SEP}(?P<m>[0-9]{{3,4}}){T.PHONE_SEP}(?P<l>[0-9]{{4}})(?![0-9])")
 _LEET_HINT = re.compile(r"[a-z][013457@$][a-z]")
 _LEET_TOKEN = re.compile(r"(?<![a-z0-9@$])[a-z0-9@$]*?[a-z][013457@$][a-z][a-z0-9@$]*")
 _LEET_CHAR = re.compile(r"(?<=[a-z])[013457@$](?=[a-z])")
@@ -121,9 +114,9 @@ def nfkc(s: str) -> str:
 
 
 def remove_decorations(s: str) -> str:
-    """Typographic folds; decorative symbols deleted inside Hangul words, else -> space."""
+    """Typographic folds; symbols/emoji deleted between two single syllables, else -> space."""
     s = s.translate(_POST_FOLD) if _POST_HINT.search(s) else s
-    s = _DECOR.sub(" ", _DECOR_INNER.sub("", s)) if _DECOR.search(s) else s
+    s = _DECOR.sub(" ", _DECOR_INNER.sub(lambda m: m.group()[0], s)) if _DECOR.search(s) else s
     return _EU_LINE.sub(" ", s) if "ㅡㅡㅡ" in s else s
 
 
@@ -147,7 +140,7 @@ def map_homoglyphs(s: str) -> str:
 
 
 def fix_lookalikes(s: str) -> str:
-    """Latin letters drawing Hangul next to jamo/syllables ("ㄷr" -> ㄷㅏ, "Ol벤트" -> 이벤트)."""
+    """Latin drawing Hangul beside jamo/syllables ("ㄷr" -> ㄷㅏ, "ol벤트" -> 이벤트, "cㅇm" -> com)."""
     if s.isascii() or not (_CONS_ANY.search(s) or any(p in s for p in _LOOKALIKE_PAIRS)):
         return s
     s = _LATIN_O.sub("o", s) if "ㅇ" in s else s
@@ -199,7 +192,7 @@ def _compose(s: str, j: int, n: int, lead: int, v: int) -> tuple[str, int]:
 
 
 def recompose_jamo(s: str) -> str:
-    """Compose jamo (compatibility or conjoining) into syllables; leftovers -> compatibility."""
+    """Compose compatibility jamo into syllables (``nfkc`` already turned conjoining jamo into them)."""
     if not _JAMO.search(s):
         return s
     s = _SPACED_JAMO.sub(r"\1", s)
@@ -234,7 +227,7 @@ def recompose_jamo(s: str) -> str:
 
 
 def casefold(s: str) -> str:
-    """Casefold (re-NFKC and homoglyphs where casefolding created them); "cㅇm" -> "com"."""
+    """Casefold; NFKC and homoglyph mapping again where casefolding created something new."""
     for _ in range(3):
         t = s.casefold()
         if t == s:
@@ -290,7 +283,7 @@ def _amount(text: str) -> int | None:
 
 
 def _price(m: re.Match[str]) -> str:
-    value = None if _PLAIN_PRICE.fullmatch(m.group()) else _amount(m.group("w") or m.group("k"))
+    value = None if _PLAIN_PRICE.fullmatch(m.group()) else _amount(m["w"] or m["k"])
     return m.group() if value is None else f"{value}원"
 
 
@@ -299,12 +292,14 @@ def canonical_prices(s: str) -> str:
     return _PRICE.sub(_price, s) if _PRICE_HINT.search(s) else s
 
 
+def _phone(m: re.Match[str]) -> str:
+    head = "0" + m["a"] if m["a"] else (m["b"] or m["c"] or "".join(T.KOREAN_DIGITS[c] for c in m["d"]))
+    return head.replace("o", "0") + m["m"] + m["l"]
+
+
 def canonical_phones(s: str) -> str:
     """Korean phone numbers in any writing -> bare digits ("+82 10-1234-5678" -> "01012345678")."""
-    if "공" in s or "영" in s:
-        s = _KOREAN_PHONE_PREFIX.sub(lambda m: "".join(T.KOREAN_DIGITS[c] for c in m.group()), s)
-    return _PHONE.sub(lambda m: ("0" + m["a"] if m["a"] else (m["b"] or m["c"])).replace("o", "0")
-                      + m["m"] + m["l"], s)
+    return _PHONE.sub(_phone, s)
 
 
 def _leet_token(m: re.Match[str]) -> str:
