@@ -71,6 +71,8 @@ def evaluate_cluster(session: Session, cluster_id: int, settings: Settings, now:
     if cluster is None or cluster.status != "active":
         return None
     rule = settings.alert_rule(cluster.content_type)
+    if cluster.size < min(rule.size_levels, default=1) or cluster.distinct_authors < rule.min_distinct_authors:
+        return None  # the common case, decided without a query
     facts = cluster_facts(session, cluster, timedelta(minutes=rule.growth_window_minutes), now)
     level = level_reached(rule, facts)
     if level is None or active_allowlist(session, cluster, settings, now):

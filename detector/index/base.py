@@ -45,6 +45,12 @@ class VectorIndex(abc.ABC):
     def query(self, namespace: str, vector: np.ndarray, top_k: int, filter: dict | None = None) -> list[Match]:
         """The ``top_k`` closest records whose metadata match ``filter``, closest first."""
 
+    def query_many(self, namespace: str, vectors: np.ndarray, top_k: int,
+                   filters: list[dict | None] | None = None) -> list[list[Match]]:
+        """One ``query`` per row (with its own filter); implementations may batch it."""
+        filters = filters or [None] * len(vectors)
+        return [self.query(namespace, v, top_k, f) for v, f in zip(vectors, filters)]
+
     @abc.abstractmethod
     def fetch(self, namespace: str, ids: list[str]) -> dict[str, VectorRecord]:
         """Records by id; ids not present are absent from the result."""

@@ -15,6 +15,7 @@ import numpy as np
 
 from detector.extras import require
 from detector.index import filters
+from detector.index import filters as filters_module
 from detector.index.base import Match, VectorIndex, VectorRecord, normalized
 
 
@@ -74,7 +75,7 @@ class HnswIndex(VectorIndex):
         if not size or top_k <= 0:
             return []
         query = normalized(vector)[0]
-        fetch = top_k if not filter else top_k * 4
+        fetch = top_k + 1 if filter else top_k  # most filters (a time window) pass nearly everything
         while True:
             fetch = min(fetch, size)
             found = ns.index.search(query, fetch)
@@ -88,6 +89,31 @@ class HnswIndex(VectorIndex):
             if fetch >= size:
                 return out
             fetch *= 4
+
+    def query_many(self, namespace, vectors, top_k, filters=None):
+        """One batched HNSW search for all rows; a row whose filter leaves too few falls back to ``query``."""
+        filters = filters or [None] * len(vectors)
+        for flt in filters:
+            filters_module.validate(flt)
+        ns = self._ns.get(namespace)
+        size = len(ns.index) if ns else 0
+        if not size or top_k <= 0 or len(vectors) < 2:  # usearch answers a single row differently
+            return [self.query(namespace, v, top_k, f) for v, f in zip(vectors, filters)]
+        fetch = min(top_k + 1, size)
+        found = ns.index.search(normalized(vectors), fetch, threads=self.threads)
+        out = []
+        for row, flt in enumerate(filters):
+            matches = []
+            count = int(found.counts[row])
+            for key, distance in zip(found.keys[row][:count].tolist(), found.distances[row][:count].tolist()):
+                meta = ns.metadata.get(key)
+                if meta is not None and filters_module.matches(meta, flt):
+                    matches.append(Match(ns.id_of[key], 1.0 - float(distance), dict(meta)))
+            if len(matches) >= top_k or fetch >= size:
+                out.append(matches[:top_k])
+            else:
+                out.append(self.query(namespace, vectors[row], top_k, flt))
+        return out
 
     def fetch(self, namespace, ids):
         ns = self._ns.get(namespace)

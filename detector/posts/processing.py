@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import timedelta
 
+import numpy as np
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -18,9 +20,9 @@ from detector.db.base import utcnow
 from detector.deps import Deps
 from detector.jobs.errors import is_transient
 from detector.posts.models import Post
-from detector.similarity.clusters import assign
+from detector.similarity.clusters import ClusterAssigner
 from detector.similarity.index_sync import record_for
-from detector.similarity.neighbours import edge_rows, find_neighbours, store_edges
+from detector.similarity.neighbours import edge_rows, neighbours_from, store_edges, window_filter
 
 log = logging.getLogger(__name__)
 
@@ -55,16 +57,20 @@ def process_posts(session: Session, post_ids: list[int], deps: Deps) -> Processe
         deps.index.catch_up(session, namespace)
         deps.index.add(namespace, [record_for(p.id, p.author_id, p.created_at, vectors[p.normalized_sha256])
                                    for p in batch])
-        def link(post, clusters: set[int], edges: list[dict]) -> None:
-            neighbours = find_neighbours(deps.index.index, namespace, post.id, vectors[post.normalized_sha256],
-                                         post.created_at, k=settings.neighbours_k,
-                                         threshold=settings.near_duplicate_threshold, window=window)
-            edges.extend(edge_rows(namespace, post.id, post.author_id, neighbours))
-            cluster_id = assign(session, namespace, post.id, neighbours)
-            if cluster_id is not None:
-                clusters.add(cluster_id)
+        found = deps.index.index.query_many(  # one batched search for the whole batch
+            namespace, np.stack([vectors[p.normalized_sha256] for p in batch]), settings.neighbours_k + 1,
+            [window_filter(p.created_at, window) for p in batch])
+        matches_of = {p.id: m for p, m in zip(batch, found)}
 
-        linked, clusters = _link_batch(session, batch, link)
+        def link(post, assigner: ClusterAssigner, edges: list[dict]) -> None:
+            neighbours = neighbours_from(matches_of[post.id], post.id, k=settings.neighbours_k,
+                                         threshold=settings.near_duplicate_threshold)
+            edges.extend(edge_rows(namespace, post.id, post.author_id, neighbours))
+            assigner.assign(post.id, neighbours)
+
+        new_assigner = partial(ClusterAssigner, session, namespace, deps.embedder.name)
+        batch_vectors = {p.id: vectors[p.normalized_sha256] for p in batch}
+        linked, clusters = _link_batch(session, batch, link, new_assigner, batch_vectors)
         touched |= clusters
         for post in linked:
             post.status, post.status_reason, post.processed_at = "processed", None, now
@@ -74,15 +80,9 @@ def process_posts(session: Session, post_ids: list[int], deps: Deps) -> Processe
 def _raise_alerts(session: Session, cluster_ids: list[int], deps: Deps, now) -> list[int]:
     """Within seconds of the post that crossed a level, in the same transaction (outbox)."""
     from detector.alerts.service import evaluate_cluster
-    from detector.similarity.clusters import update_centroid
-    from detector.similarity.models import Cluster
 
     raised = []
     for cluster_id in cluster_ids:
-        cluster = session.get(Cluster, cluster_id)
-        if cluster is None:
-            continue
-        update_centroid(session, cluster, deps.embedder.name)
         alert = evaluate_cluster(session, cluster_id, deps.settings, now)
         if alert is not None:
             raised.append(alert.id)
@@ -103,27 +103,31 @@ def _normalize_or_fail(post: Post) -> bool:
         return False
 
 
-def _link_batch(session: Session, batch: list[Post], link) -> tuple[list[Post], set[int]]:
+def _link_batch(session: Session, batch: list[Post], link, new_assigner, vectors) -> tuple[list[Post], set[int]]:
     """All posts in one savepoint; if that fails for a non-transient reason, again one by one."""
-    clusters: set[int] = set()
     edges: list[dict] = []
     try:
         with session.begin_nested():
+            assigner = new_assigner()
             for post in batch:
-                link(post, clusters, edges)
+                link(post, assigner, edges)
             store_edges(session, edges)  # one INSERT for the batch
-        return batch, clusters
+            return batch, assigner.finish(vectors)
     except Exception as exc:
         if is_transient(exc):
             raise
-    clusters = set()
+    linked, touched = [], set()
+    for post in batch:
+        assigner, rows = new_assigner(), []
 
-    def one(post) -> None:
-        rows: list[dict] = []
-        link(post, clusters, rows)
-        store_edges(session, rows)
+        def one(post=post, assigner=assigner, rows=rows) -> None:
+            link(post, assigner, rows)
+            store_edges(session, rows)
+            touched.update(assigner.finish(vectors))
 
-    return [p for p in batch if _guard(session, p, "near-duplicate linking", lambda p=p: one(p))], clusters
+        if _guard(session, post, "near-duplicate linking", one):
+            linked.append(post)
+    return linked, touched
 
 
 def _fail(post: Post, step: str, exc: BaseException) -> None:

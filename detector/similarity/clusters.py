@@ -33,20 +33,6 @@ def _clusters_of(session: Session, post_ids: list[int]) -> dict[int, int]:
     return {post_id: cluster_id for post_id, cluster_id in rows}
 
 
-def _add_members(session: Session, cluster_id: int, post_ids: list[int]) -> None:
-    now = utcnow()
-    session.execute(insert_for(session, ClusterMember).on_conflict_do_nothing(
-        index_elements=["cluster_id", "post_id"]),
-        [{"cluster_id": cluster_id, "post_id": p, "added_at": now} for p in post_ids])
-
-
-def refresh_counts(session: Session, cluster: Cluster) -> None:
-    size, authors = session.execute(
-        select(func.count(ClusterMember.post_id), func.count(func.distinct(Post.author_id)))
-        .join(Post, Post.id == ClusterMember.post_id).where(ClusterMember.cluster_id == cluster.id)).one()
-    cluster.size, cluster.distinct_authors, cluster.updated_at = size, authors, utcnow()
-
-
 def update_centroid(session: Session, cluster: Cluster, model: str) -> None:
     """Mean of the members' unit vectors, renormalized: what the allowlist compares new posts with."""
     rows = session.scalars(select(Embedding.vector).join(Post, Post.normalized_sha256 == Embedding.text_sha256)
@@ -109,23 +95,71 @@ def refresh_many(session: Session, cluster_ids: list[int], model: str, now: date
             "new_account_share": (new.get(c.id, 0) / known[c.id]) if known.get(c.id) else None} for c in clusters])
 
 
-def assign(session: Session, namespace: str, post_id: int, neighbours: list[Neighbour]) -> int | None:
-    """Put ``post_id`` into a cluster with its neighbours; returns the cluster id, or None if alone."""
-    if not neighbours:
-        return None
-    ids = [n.post_id for n in neighbours]
-    known = _clusters_of(session, ids + [post_id])
-    if post_id in known:
-        return known[post_id]  # a retried batch: already assigned
-    votes = Counter(known[i] for i in ids if i in known)
-    if votes:
-        cluster_id = votes.most_common(1)[0][0]
-        cluster = session.get(Cluster, cluster_id)
-        _add_members(session, cluster_id, [post_id])
-    else:
-        cluster = Cluster(content_type=namespace, status="active")
-        session.add(cluster)
-        session.flush()
-        _add_members(session, cluster.id, [post_id] + [i for i in ids if i not in known])
-    refresh_counts(session, cluster)
-    return cluster.id
+class ClusterAssigner:
+    """Online assignment for one batch of posts: a post joins its near-duplicates' cluster at once.
+
+    Membership is looked up once per post id and kept for the batch; counts and centroids are
+    refreshed once per touched cluster at ``finish`` (not per post), which keeps the pipeline near
+    the model's speed. The rule is deliberately simple (join the cluster most of your neighbours
+    are in; start one with your unclustered neighbours otherwise); merging and splitting are left
+    to the periodic pass, which sees the whole window.
+    """
+
+    def __init__(self, session: Session, namespace: str, model: str):
+        self.session, self.namespace, self.model = session, namespace, model
+        self.known: dict[int, int | None] = {}
+        self.added: dict[int, list[int]] = {}  # memberships to insert at ``finish``, one statement
+        self.created: set[int] = set()
+
+    def _lookup(self, post_ids: list[int]) -> None:
+        missing = [p for p in post_ids if p not in self.known]
+        if missing:
+            found = _clusters_of(self.session, missing)
+            self.known.update({p: found.get(p) for p in missing})
+
+    def assign(self, post_id: int, neighbours: list[Neighbour]) -> int | None:
+        """The cluster ``post_id`` is in after this call, or None if it has no neighbours."""
+        if not neighbours:
+            return None
+        ids = [n.post_id for n in neighbours]
+        self._lookup(ids + [post_id])
+        if self.known[post_id] is not None:
+            return self.known[post_id]  # a retried batch: already assigned
+        votes = Counter(self.known[i] for i in ids if self.known[i] is not None)
+        if votes:
+            cluster_id, joining = votes.most_common(1)[0][0], [post_id]
+        else:
+            cluster = Cluster(content_type=self.namespace, status="active")
+            self.session.add(cluster)
+            self.session.flush()
+            cluster_id, joining = cluster.id, [post_id] + [i for i in ids if self.known[i] is None]
+            self.created.add(cluster_id)
+        for p in joining:
+            self.known[p] = cluster_id
+        self.added.setdefault(cluster_id, []).extend(joining)
+        return cluster_id
+
+    def finish(self, vectors: dict[int, np.ndarray]) -> set[int]:
+        """Refresh counts and centroids of the clusters this batch touched; return their ids."""
+        touched = sorted(self.added)
+        if not touched:
+            return set()
+        now = utcnow()
+        self.session.execute(insert_for(self.session, ClusterMember).on_conflict_do_nothing(
+            index_elements=["cluster_id", "post_id"]),
+            [{"cluster_id": c, "post_id": p, "added_at": now} for c in touched for p in self.added[c]])
+        counts = {c: (n, a) for c, n, a in self.session.execute(
+            select(ClusterMember.cluster_id, func.count(ClusterMember.post_id), func.count(func.distinct(Post.author_id)))
+            .join(Post, Post.id == ClusterMember.post_id).where(ClusterMember.cluster_id.in_(touched))
+            .group_by(ClusterMember.cluster_id))}
+        for cluster in self.session.scalars(select(Cluster).where(Cluster.id.in_(touched))):
+            before = cluster.size
+            cluster.size, cluster.distinct_authors = counts.get(cluster.id, (0, 0))
+            cluster.updated_at = utcnow()
+            fresh = [vectors[p] for p in self.added[cluster.id] if p in vectors]
+            if cluster.id in self.created or cluster.centroid is None or len(fresh) < len(self.added[cluster.id]):
+                update_centroid(self.session, cluster, self.model)  # small or unusual: exact
+            else:  # running mean of unit vectors, renormalized; reclustering recomputes it exactly
+                total = from_bytes(cluster.centroid) * before + np.sum(fresh, axis=0)
+                cluster.centroid = to_bytes(total / (np.linalg.norm(total) or 1.0))
+        return set(touched)

@@ -47,20 +47,23 @@ class IndexCache:
             return 0
         present = self._present.setdefault(namespace, set())
         since = self._cursor.get(namespace, _EPOCH) - OVERLAP
-        stmt = (select(Post.id, Post.author_id, Post.created_at, Post.processed_at, Embedding.vector)
-                .join(Embedding, (Embedding.text_sha256 == Post.normalized_sha256) & (Embedding.model == self.model))
-                .where(Post.content_type == namespace, Post.status == "processed", Post.processed_at >= since)
-                .order_by(Post.processed_at, Post.id).execution_options(yield_per=batch))
-        added, pending, newest = 0, [], self._cursor.get(namespace, _EPOCH)
-        for post_id, author_id, created_at, processed_at, raw in session.execute(stmt):
+        newest = self._cursor.get(namespace, _EPOCH)
+        missing: list[int] = []
+        # Ids first (cheap): the overlap re-reads recent posts, and most of them are already here.
+        for post_id, processed_at in session.execute(
+                select(Post.id, Post.processed_at).where(Post.content_type == namespace, Post.status == "processed",
+                                                         Post.processed_at >= since)):
             newest = max(newest, processed_at)
             if str(post_id) not in present:
-                pending.append(record_for(post_id, author_id, created_at, from_bytes(raw)))
-            if len(pending) >= batch:
-                self.add(namespace, pending)
-                added, pending = added + len(pending), []
-        if pending:
-            self.add(namespace, pending)
-            added += len(pending)
+                missing.append(post_id)
+        added = 0
+        for start in range(0, len(missing), batch):
+            rows = session.execute(
+                select(Post.id, Post.author_id, Post.created_at, Embedding.vector)
+                .join(Embedding, (Embedding.text_sha256 == Post.normalized_sha256) & (Embedding.model == self.model))
+                .where(Post.id.in_(missing[start:start + batch])))
+            records = [record_for(pid, author, created, from_bytes(raw)) for pid, author, created, raw in rows]
+            self.add(namespace, records)
+            added += len(records)
         self._cursor[namespace] = newest
         return added

@@ -24,10 +24,18 @@ class Neighbour:
     similarity: float
 
 
+def window_filter(created_at: datetime, window: timedelta) -> dict:
+    return {"created_at": {"$gte": int((created_at - window).timestamp())}}
+
+
 def find_neighbours(index: VectorIndex, namespace: str, post_id: int, vector: np.ndarray, created_at: datetime, *,
                     k: int, threshold: float, window: timedelta) -> list[Neighbour]:
-    since = int((created_at - window).timestamp())
-    matches = index.query(namespace, vector, top_k=k + 1, filter={"created_at": {"$gte": since}})
+    matches = index.query(namespace, vector, top_k=k + 1, filter=window_filter(created_at, window))
+    return neighbours_from(matches, post_id, k=k, threshold=threshold)
+
+
+def neighbours_from(matches, post_id: int, *, k: int, threshold: float) -> list[Neighbour]:
+    """Keep matches above the threshold, other than the post itself."""
     out = []
     for match in matches:
         other = int(match.metadata.get("post_id", match.id))

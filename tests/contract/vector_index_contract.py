@@ -91,3 +91,13 @@ class VectorIndexContract:
             exact = set(np.argsort(-(unit @ unit[q]))[:10].astype(str))
             hits += len(exact & {m.id for m in index.query("listing", data[q], top_k=10)})
         assert hits / (20 * 10) >= 0.95
+
+    def test_query_many_matches_single_queries(self, index):
+        base = vec(11)
+        index.upsert("listing", [VectorRecord(f"p{i}", near(base, i, 0.3), {"t": i}) for i in range(30)])
+        queries = np.stack([near(base, 100 + i, 0.3) for i in range(4)])
+        flts = [None, {"t": {"$gte": 10}}, {"t": {"$in": [1, 2, 3]}}, None]
+        batched = index.query_many("listing", queries, 5, flts)
+        single = [index.query("listing", q, 5, f) for q, f in zip(queries, flts)]
+        assert [[m.id for m in row] for row in batched] == [[m.id for m in row] for row in single]
+        assert all(m.metadata["t"] >= 10 for m in batched[1]) and len(batched[2]) == 3

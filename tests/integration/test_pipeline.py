@@ -127,15 +127,15 @@ def test_pipeline_on_pinecone_by_configuration_only(sqlite_url):
 def test_a_linking_failure_falls_back_to_one_post_at_a_time(db_url, monkeypatch):
     import detector.posts.processing as processing
 
-    real = processing.assign
+    real = processing.ClusterAssigner.assign
     poisoned = []
 
-    def fragile(session, namespace, post_id, neighbours):
+    def fragile(self, post_id, neighbours):
         if post_id == poisoned[0]:
             raise RuntimeError("corrupt neighbour list")
-        return real(session, namespace, post_id, neighbours)
+        return real(self, post_id, neighbours)
 
-    monkeypatch.setattr(processing, "assign", fragile)
+    monkeypatch.setattr(processing.ClusterAssigner, "assign", fragile)
     settings = Settings(database_url=db_url)
     ids = sorted(ingest(db_url, CAMPAIGN + OTHERS, settings).new_post_ids)
     poisoned.append(ids[1])
