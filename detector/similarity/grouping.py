@@ -32,30 +32,34 @@ def group(n: int, src: np.ndarray, dst: np.ndarray, sim: np.ndarray, params: Gro
     if n == 0 or len(src) == 0:
         return []
     adjacency = sparse.coo_matrix((np.ones(len(src)), (src, dst)), shape=(n, n)).tocsr()
-    n_comp, labels = connected_components(adjacency, directed=False)
+    _n_comp, labels = connected_components(adjacency, directed=False)
     order = np.argsort(labels, kind="stable")
     bounds = np.flatnonzero(np.diff(labels[order])) + 1
+    # Edges grouped by component once (not scanned again per component: that was quadratic).
+    edge_comp = labels[src]
+    edge_order = np.argsort(edge_comp, kind="stable")
+    edge_starts = np.searchsorted(edge_comp[edge_order], np.arange(labels.max() + 2))
     groups = []
     for members in np.split(order, bounds):
         if len(members) < params.min_group_size:
             continue
         if len(members) >= params.split_min_size:
-            groups.extend(_split(members, src, dst, sim, labels, params))
+            comp = labels[members[0]]
+            mine = edge_order[edge_starts[comp]:edge_starts[comp + 1]]
+            groups.extend(_split(members, src[mine], dst[mine], sim[mine], params))
         else:
             groups.append(np.sort(members))
     groups = [g for g in groups if len(g) >= params.min_group_size]
     return sorted(groups, key=lambda g: (-len(g), int(g[0])))
 
 
-def _split(members: np.ndarray, src, dst, sim, labels, params: GroupingParams) -> list[np.ndarray]:
+def _split(members: np.ndarray, src, dst, sim, params: GroupingParams) -> list[np.ndarray]:
+    """HDBSCAN on one component's own edges (given already restricted to the component)."""
     import hdbscan
 
-    comp = labels[members[0]]
-    mask = labels[src] == comp
-    local = {int(node): i for i, node in enumerate(members)}
-    s = np.array([local[int(x)] for x in src[mask]])
-    d = np.array([local[int(x)] for x in dst[mask]])
-    dist = np.clip(1.0 - sim[mask], 1e-6, None)  # 0 would read as "no edge" in a sparse matrix
+    s = np.searchsorted(members, src) if _is_sorted(members) else _positions(members, src)
+    d = np.searchsorted(members, dst) if _is_sorted(members) else _positions(members, dst)
+    dist = np.clip(1.0 - sim, 1e-6, None)  # 0 would read as "no edge" in a sparse matrix
     m = len(members)
     matrix = sparse.coo_matrix((np.concatenate([dist, dist]), (np.concatenate([s, d]), np.concatenate([d, s]))),
                                shape=(m, m)).tocsr()
@@ -70,6 +74,15 @@ def _split(members: np.ndarray, src, dst, sim, labels, params: GroupingParams) -
         return [np.sort(members)]
     labels_local = _attach_noise(labels_local, s, d, dist)
     return [np.sort(members[labels_local == k]) for k in np.unique(labels_local) if k >= 0]
+
+
+def _is_sorted(a: np.ndarray) -> bool:
+    return bool(np.all(a[:-1] <= a[1:]))
+
+
+def _positions(members: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+    order = np.argsort(members)
+    return order[np.searchsorted(members[order], nodes)]
 
 
 def _attach_noise(labels: np.ndarray, s: np.ndarray, d: np.ndarray, dist: np.ndarray) -> np.ndarray:
