@@ -36,7 +36,7 @@ def embed_cached(session: Session, embedder: Embedder, texts: dict[str, str]) ->
     missing = [sha for sha in hashes if sha not in found]
     if missing:
         vectors = embedder.encode([texts[sha] for sha in missing])
-        session.execute(insert_for(session, Embedding).on_conflict_do_nothing(
+        session.execute(insert_for(session, Embedding.__table__).on_conflict_do_nothing(
             index_elements=["model", "text_sha256"]),
             [{"model": embedder.name, "text_sha256": sha, "dim": embedder.dim, "vector": to_bytes(vec)}
              for sha, vec in zip(missing, vectors)])

@@ -47,7 +47,7 @@ def _author_ids(session: Session, external_ids: set[str], now: datetime) -> dict
     if not external_ids:
         return {}
     rows = [{"external_id": e, "first_seen_at": now} for e in sorted(external_ids)]
-    session.execute(insert_for(session, Author).on_conflict_do_nothing(index_elements=["external_id"]), rows)
+    session.execute(insert_for(session, Author.__table__).on_conflict_do_nothing(index_elements=["external_id"]), rows)
     found = session.execute(select(Author.external_id, Author.id).where(Author.external_id.in_(external_ids)))
     return {ext: pk for ext, pk in found}
 
@@ -71,11 +71,13 @@ def store_posts(session: Session, posts: list[PostIn], *, source: str) -> Ingest
         "author_id": authors.get(p.author_id) if p.author_id else None,
         "title": p.title, "text": p.text, "content_sha256": content_sha256(p),
         "created_at": p.created_at or now, "ingested_at": now, "region": p.region, "price": p.price,
-        "image_urls": p.image_urls, "extra": p.extra, "source": source[:512], "status": "pending",
+        "image_urls": p.image_urls, "metadata": p.extra, "source": source[:512], "status": "pending",
         "attempts": 0,
     } for p in unique.values()]
-    stmt = (insert_for(session, Post).on_conflict_do_nothing(index_elements=["content_type", "external_id"])
-            .returning(Post.id))
+    # Core, not ORM, inserts: the ORM's bulk path costs ~1 ms per row here (column names, not attributes).
+    table = Post.__table__
+    stmt = (insert_for(session, table).on_conflict_do_nothing(index_elements=["content_type", "external_id"])
+            .returning(table.c.id))
     inserted = session.execute(stmt, rows).scalars().all()
     counts.accepted = len(inserted)
     counts.duplicates += len(unique) - len(inserted)
@@ -102,5 +104,6 @@ def store_rejections(session: Session, rejections: list[tuple[Rejection, bytes, 
         "reason": rej.reason, "raw_excerpt": raw[:RAW_EXCERPT_CHARS * 4].decode("utf-8", "replace")
         .replace("\x00", "\ufffd")[:RAW_EXCERPT_CHARS], "raw_bytes": len(raw), "received_at": utcnow(),
     } for rej, raw, line_no in rejections]
-    session.execute(insert_for(session, RejectedInput).on_conflict_do_nothing(index_elements=["dedupe_key"]), rows)
+    session.execute(insert_for(session, RejectedInput.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"]),
+                    rows)
     return len(rejections)

@@ -145,7 +145,7 @@ class ClusterAssigner:
         if not touched:
             return set()
         now = utcnow()
-        self.session.execute(insert_for(self.session, ClusterMember).on_conflict_do_nothing(
+        self.session.execute(insert_for(self.session, ClusterMember.__table__).on_conflict_do_nothing(
             index_elements=["cluster_id", "post_id"]),
             [{"cluster_id": c, "post_id": p, "added_at": now} for c in touched for p in self.added[c]])
         counts = {c: (n, a) for c, n, a in self.session.execute(

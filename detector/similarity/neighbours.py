@@ -62,5 +62,5 @@ def edge_rows(namespace: str, post_id: int, author_id: int | None, neighbours: l
 def store_edges(session: Session, rows: list[dict]) -> None:
     """Insert edge rows in one statement; existing pairs are left alone."""
     if rows:
-        session.execute(insert_for(session, NearDuplicateEdge).on_conflict_do_nothing(
+        session.execute(insert_for(session, NearDuplicateEdge.__table__).on_conflict_do_nothing(
             index_elements=["src_post_id", "dst_post_id", "method"]), rows)
