@@ -86,6 +86,16 @@ class Settings(BaseSettings):
     slack_api_url: str | None = Field(None, description="Slack Web API base URL override (a proxy or a test fake).")
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None
+    llm_profile_model: str = Field("gpt-4.1", description="Strong model that writes seller-style profiles (stage 1).")
+    llm_classify_model: str = Field("gpt-4.1-mini", description="Cheaper model that classifies posts (stage 2).")
+    llm_timeout_s: float = Field(30.0, gt=0, description="Per-request timeout.")
+    llm_max_retries: int = Field(3, ge=0, description="Client retries on 429/5xx/timeouts (tasks use 0 and retry).")
+    llm_concurrency: int = Field(4, ge=1, description="Concurrent LLM requests per process.")
+    llm_daily_budget_usd: float | None = Field(None, ge=0, description="UTC-day spending cap; unset = unlimited.")
+    llm_prices: dict = Field(default_factory=dict, description='JSON {"model": [usd_per_1M_in, usd_per_1M_out]} '
+                             "merged over the built-in price table.")
+    llm_auto_action_daily_cap: int = Field(0, ge=0, description="Automatic actions on positive verdicts per day "
+                                           "(0 = off: every verdict goes to the review queue).")
 
     @field_validator("default_content_type")
     @classmethod

@@ -23,6 +23,7 @@ ROUTES = {
     "detector.maintenance.*": {"queue": "maintenance"},
     "detector.cluster.*": {"queue": "cluster"},
     "detector.alerts.*": {"queue": "alerts"},
+    "detector.llm.*": {"queue": "llm"},
 }
 
 
@@ -60,6 +61,11 @@ def celery_config(settings: Settings) -> dict:
                 "task": "detector.maintenance.sweep_alert_deliveries",
                 "schedule": crontab(minute="*"),
                 "options": {"expires": 50},
+            },
+            "llm-backfill": {
+                "task": "detector.llm.backfill",
+                "schedule": crontab(minute="*/5"),
+                "options": {"expires": 240},
             },
             "sweep-stalled-posts": {
                 "task": "detector.maintenance.sweep_stalled_posts",

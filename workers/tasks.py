@@ -32,6 +32,14 @@ def dispatch_alerts(alert_ids: list[int]) -> None:
             deliver_alert.delay(alert_id)
 
 
+def dispatch_llm(post_ids: list[int]) -> None:
+    """Queue processed posts for the LLM path when an endpoint is configured (else the backfill waits)."""
+    from detector.llm.client import endpoint_configured
+
+    if post_ids and endpoint_configured(get_settings()):
+        classify_posts.delay(post_ids)
+
+
 @detector_task("detector.ingest_post")
 def ingest_post(self, post) -> dict:
     """Store one producer's post or its rejection; a redelivery is a duplicate, never a second post."""
@@ -53,6 +61,7 @@ def process_posts(self, post_ids: list[int]) -> int:
     with session_scope() as session:
         done = processing.process_posts(session, post_ids, get_deps())
     dispatch_alerts(done.alert_ids)
+    dispatch_llm(done.post_ids)
     return len(done.post_ids)
 
 
@@ -119,3 +128,43 @@ def sweep_alert_deliveries(self) -> int:
         ids = pending_deliveries(session)
     dispatch_alerts(ids)
     return len(ids)
+
+
+_llm_client = None
+
+
+def _llm():
+    """One LLM client per worker process; retries are the task's (max_retries=0 in the client)."""
+    global _llm_client
+    if _llm_client is None:
+        from detector.llm.client import make_client
+
+        _llm_client = make_client(get_settings(), max_retries=0)
+    return _llm_client
+
+
+@detector_task("detector.llm.classify")
+def classify_posts(self, post_ids: list[int]) -> int:
+    """Stage 2 of the LLM path on processed posts; when no endpoint is set, posts wait for the backfill."""
+    from detector.llm.classify import classify_safely
+    from detector.llm.client import LLMUnavailable, endpoint_configured
+
+    if not endpoint_configured(get_settings()):
+        return 0
+    with session_scope() as session:
+        outcome = classify_safely(session, _llm(), post_ids)
+    if isinstance(outcome.error, LLMUnavailable):
+        raise self.retry(exc=outcome.error, countdown=min(600, 2 ** (self.request.retries + 2)))
+    return len(outcome.detections)
+
+
+@detector_task("detector.llm.backfill")
+def backfill_llm(self, limit: int = 200) -> int:
+    """Classify processed posts the active profile has not seen (an endpoint that just appeared, an outage)."""
+    from detector.llm.classify import backfill
+    from detector.llm.client import endpoint_configured
+
+    if not endpoint_configured(get_settings()):
+        return 0
+    with session_scope() as session:
+        return len(backfill(session, _llm(), limit=limit).detections)

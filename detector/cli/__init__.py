@@ -14,12 +14,14 @@ from detector.cli import clusters as clusters_cmd
 from detector.cli import db as db_cmd
 from detector.cli import ingest as ingest_cmd
 from detector.cli import ops as ops_cmd
+from detector.cli import prompts as prompts_cmd
 from detector.cli import slack as slack_cmd
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__.splitlines()[0])
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(slack_cmd.app, name="slack")
 app.add_typer(bench_cmd.app, name="bench")
+app.add_typer(prompts_cmd.app, name="prompts")
 app.command("ingest")(ingest_cmd.ingest)
 app.command("worker")(ops_cmd.worker)
 app.command("beat")(ops_cmd.beat)
