@@ -3,8 +3,9 @@
 Why this shape (measured in issue #4 on this machine): HDBSCAN over raw or PCA-reduced vectors of
 a whole window splits campaigns into pieces and is slow past 20k posts; connected components of
 the near-duplicate graph recover campaigns but chain unrelated groups through single weak links.
-So: connected components first (linear), then HDBSCAN on each large component's own sparse
-distance graph (1 - similarity; connected by construction, which HDBSCAN's sparse mode needs) to
+So: connected components first (linear), then HDBSCAN on each large component that has weak
+edges (a component whose edges are all tight cannot be a chain, and skipping those keeps a
+100k-post window near a minute) on its own sparse distance graph (1 - similarity; connected by construction, which HDBSCAN's sparse mode needs) to
 cut it where the density drops. Points HDBSCAN calls noise stay with the group of their strongest
 edge, so a campaign's stragglers are not lost from its alert.
 """
@@ -24,6 +25,7 @@ class GroupingParams:
     split_min_size: int = 30  # components at least this large are checked for chaining
     hdbscan_min_cluster_size: int = 5
     hdbscan_min_samples: int = 2
+    tight_similarity: float = 0.92  # a component whose every edge is this close cannot be a chain
 
 
 def group(n: int, src: np.ndarray, dst: np.ndarray, sim: np.ndarray, params: GroupingParams = GroupingParams()
@@ -43,9 +45,9 @@ def group(n: int, src: np.ndarray, dst: np.ndarray, sim: np.ndarray, params: Gro
     for members in np.split(order, bounds):
         if len(members) < params.min_group_size:
             continue
-        if len(members) >= params.split_min_size:
-            comp = labels[members[0]]
-            mine = edge_order[edge_starts[comp]:edge_starts[comp + 1]]
+        comp = labels[members[0]]
+        mine = edge_order[edge_starts[comp]:edge_starts[comp + 1]]
+        if len(members) >= params.split_min_size and sim[mine].min() < params.tight_similarity:
             groups.extend(_split(members, src[mine], dst[mine], sim[mine], params))
         else:
             groups.append(np.sort(members))
