@@ -69,9 +69,14 @@ def run_demo(*, data_dir: str | None, seed: int, echo: Callable[[str], None]) ->
         states = {s: n for s, n in session.execute(select(Post.status, func.count()).group_by(Post.status))}
         echo(f"pipeline:  {states}")
         clusters = _clusters(session)
-    found = _report_clusters(clusters, truth, echo)
+        found = _report_clusters(clusters, truth, echo)
+        alerts = _report_alerts(session, echo)
+    echo("LLM path: disabled (set DETECTOR_LLM_BASE_URL; `detector prompts serve-fake` gives an offline fake)")
     echo(f"database:  {settings.effective_database_url}")
-    return {"ingest": first.as_dict(), "reingest": second.as_dict(), "states": states, "clusters": found}
+    echo(f"admin UI:  DETECTOR_DATABASE_URL={settings.effective_database_url} DETECTOR_ADMIN_USERS='{{\"you\": "
+         "{\"password_hash\": \"<detector admin hash-password>\", \"role\": \"admin\"}}' detector admin run")
+    return {"ingest": first.as_dict(), "reingest": second.as_dict(), "states": states, "clusters": found,
+            "alerts": alerts}
 
 
 def _clusters(session) -> list[dict]:
@@ -104,5 +109,16 @@ def _report_clusters(clusters: list[dict], truth: dict[str, str | None], echo) -
         echo(f"  campaign {name}: {clustered.get(name, 0)}/{total} posts in multi-account clusters")
     private = sum(1 for c in clusters if c["authors"] >= 2 for e in c["posts"] if not truth.get(e))
     echo(f"  private sellers' posts in multi-account clusters: {private}/{sum(1 for v in truth.values() if not v)}")
-    echo("cluster growth alerts and the admin UI are added by issues #4 and #6")
     return found
+
+
+def _report_alerts(session, echo) -> list[dict]:
+    from detector.alerts.models import Alert
+
+    alerts = session.scalars(select(Alert).order_by(Alert.id)).all()
+    echo(f"alerts stored (no Slack configured, so they wait in the admin UI): {len(alerts)}")
+    for alert in alerts:
+        summary = alert.summary
+        echo(f"  alert {alert.id:>3}: cluster {summary.get('cluster_id')} reached size {summary.get('level')} "
+             f"({summary.get('rule')})")
+    return [{"id": a.id, "cluster_id": a.cluster_id, "level": a.summary.get("level")} for a in alerts]

@@ -67,4 +67,4 @@ def test_config_masks_secrets(tmp_path):
 def test_demo_runs_offline_and_finds_campaigns(tmp_path):
     out = detector("demo", "--data-dir", str(tmp_path / "demo"), cwd=tmp_path).stdout
     assert '"rejected": 10' in out and "re-ingest: {\"accepted\": 0" in out
-    assert "processed" in out and "camp-" in out
+    assert "processed" in out and "camp-" in out and "alerts stored" in out
