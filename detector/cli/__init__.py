@@ -9,6 +9,7 @@ import logging
 
 import typer
 
+from detector.cli import admin as admin_cmd
 from detector.cli import bench as bench_cmd
 from detector.cli import clusters as clusters_cmd
 from detector.cli import db as db_cmd
@@ -22,6 +23,7 @@ app.add_typer(db_cmd.app, name="db")
 app.add_typer(slack_cmd.app, name="slack")
 app.add_typer(bench_cmd.app, name="bench")
 app.add_typer(prompts_cmd.app, name="prompts")
+app.add_typer(admin_cmd.app, name="admin")
 app.command("ingest")(ingest_cmd.ingest)
 app.command("worker")(ops_cmd.worker)
 app.command("beat")(ops_cmd.beat)

@@ -38,7 +38,7 @@ def test_compose_file_is_valid(compose):
     assert result.returncode == 0, result.stderr
     services = compose("--profile", "slack", "config", "--services", POSTGRES_PASSWORD="secret").stdout.split()
     assert {"postgres", "redis", "migrate", "worker-ingest", "worker-embed", "worker-cluster", "worker-alerts",
-            "beat", "slack"} <= set(services)
+            "beat", "slack", "admin"} <= set(services)
 
 
 def test_compose_refuses_to_start_without_a_database_password(compose):

@@ -1,0 +1,1 @@
+"""Admin UI tests: AppTest against a seeded database, and one real-browser run."""
