@@ -112,12 +112,15 @@ def list_queue(url: str, *, content_types=None, paths=None, statuses=("open",), 
         items = _alert_items(s, s.execute(q.order_by(order, Alert.id.desc()).limit(limit)).all())
         detections = s.execute(dq.order_by(Detection.created_at.desc()).limit(limit)).all()
         decided = _in_force(s, "detection", [d.id for d, _ in detections])
+        unsanctioned = set(s.scalars(select(Post.id).join(Author, Author.id == Post.author_id).where(
+            Post.id.in_([d.post_id for d, _ in detections if d.post_id]), Author.status != "sanctioned")))
         for det, text in detections:
             d = decided.get(det.id)
             fields = _dict(det, "id", "content_type", "path", "created_at", "cluster_id", "post_id", "score")
             item = {"kind": "detection", **fields, "status": STATUS_OF[d.decision] if d else "open",
                     "size": 1, "distinct_authors": 1, "growth": {}, "new_account_share": None,
-                    "rule": det.reason, "sample": text, "to_sanction": 0, "decision_id": d and d.id,
+                    "rule": det.reason, "sample": text, "to_sanction": int(det.post_id in unsanctioned),
+                    "decision_id": d and d.id,
                     "decided_by": d and d.moderator}
             if item["status"] in statuses:
                 items.append(item)

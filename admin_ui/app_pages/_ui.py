@@ -166,8 +166,6 @@ def show_flash() -> None:
 
 
 def confirm_label(kind: str, to_sanction: int) -> str:
-    if kind == "detection":
-        return "Confirm: the LLM verdict is right"
     if to_sanction == 0:
         return "Confirm abuse (accounts already sanctioned)"
     return f"Confirm abuse: sanctions {plural(to_sanction, 'account')}"

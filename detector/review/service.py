@@ -100,6 +100,15 @@ def _apply(session: Session, subject_type: str, subject_id: int, decision: str, 
         if session.get(Cluster, subject_id) is None:
             raise DecisionError(f"no cluster {subject_id}")
         cluster_id = subject_id
+    elif subject_type == "detection" and decision == "confirm_abuse":
+        from detector.review.models import Detection
+
+        detection = session.get(Detection, subject_id)
+        if detection is None:
+            raise DecisionError(f"no detection {subject_id}")
+        if detection.post_id is not None:  # an LLM verdict confirmed: its author is a professional seller
+            effects["sanctioned_author_ids"] = _sanction(session, select(Post.author_id).where(
+                Post.id == detection.post_id))
     elif subject_type == "post" and decision == "confirm_abuse":
         effects["sanctioned_author_ids"] = _sanction(session, select(Post.author_id).where(Post.id == subject_id))
     elif subject_type == "author" and decision == "confirm_abuse":

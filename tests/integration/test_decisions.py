@@ -77,3 +77,17 @@ def test_bad_decisions_are_refused(db_url, cluster_alert):
             args = {"subject_type": "alert", "subject_id": alert_id, "decision": "benign", "moderator": "m", **kwargs}
             with pytest.raises(DecisionError):
                 record_decision(s, **args)
+
+
+def test_confirming_an_llm_verdict_sanctions_the_posts_author(db_url, cluster_alert):
+    from detector.review.models import Detection
+
+    with session_scope(db_url) as s:
+        post = s.scalars(select(Post).where(Post.external_id == "p0")).one()
+        detection = Detection(dedupe_key="llm:x", content_type="listing", path="llm", post_id=post.id,
+                              is_positive=True, reason="writes like a shop")
+        s.add(detection)
+        s.flush()
+        record_decision(s, subject_type="detection", subject_id=detection.id, decision="confirm_abuse", moderator="m")
+        assert s.get(Author, post.author_id).status == "sanctioned"
+        assert sorted(s.scalars(select(Author.status))) == ["active", "active", "sanctioned"]
