@@ -292,31 +292,16 @@ def prompt_versions(url: str) -> list[dict]:
                       "is_active", "created_at", "activated_at") for r in rows]
 
 
-def activate_prompt(session: Session, version_id: int, actor: str) -> PromptVersion:
-    """Make one version the active prompt of its content type, with an audit row.
+def activate_prompt_version(url: str, version_id: int, actor: str, *, force: bool = False) -> None:
+    """The same gate as ``detector prompts activate``: a version scoring worse than the active one (or
+    never evaluated) is refused unless an admin forces it. Callers check the admin role first."""
+    from detector.llm.profiles import ActivationRefused, activate
 
-    Interim: the LLM issue replaces this with its eval gate (a version activates only when its eval
-    passes); until then an admin's click is the gate. Callers check the admin role first.
-    """
-    version = session.get(PromptVersion, version_id)
-    if version is None:
-        raise DecisionError(f"no prompt version {version_id}")
-    previous = session.scalars(select(PromptVersion).filter_by(content_type=version.content_type,
-                                                               is_active=True)).all()
-    for row in previous:
-        row.is_active = False
-    session.flush()
-    version.is_active, version.activated_at = True, datetime.now(timezone.utc)
-    session.add(AuditLog(actor=actor, action="prompt.activate", subject_type="prompt_version",
-                         subject_id=version_id, details={
-                             "content_type": version.content_type, "version": version.version,
-                             "previous": [r.id for r in previous if r.id != version_id]}))
-    return version
-
-
-def activate_prompt_version(url: str, version_id: int, actor: str) -> None:
     with _session(url) as s:
-        activate_prompt(s, version_id, actor)
+        try:
+            activate(s, version_id, actor=actor, force=force)
+        except (ActivationRefused, LookupError) as err:
+            raise DecisionError(str(err).replace("use --force", "tick 'force'")) from None
 
 
 def metrics(url: str, since: datetime) -> dict:

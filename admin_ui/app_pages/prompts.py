@@ -24,7 +24,7 @@ def _activate(version_id: int, label: str) -> None:
         st.session_state[_ui.FLASH_KEY] = ("error", "Only admins can activate a prompt version.", None)
         return
     try:
-        data.activate_prompt_version(db, version_id, who.name)
+        data.activate_prompt_version(db, version_id, who.name, force=st.session_state.get("p_force", False))
     except (data.DecisionError, data.BackendUnavailable) as err:
         st.session_state[_ui.FLASH_KEY] = ("error", f"Not activated: {err}", None)
         return
@@ -65,9 +65,14 @@ with left:
     st.markdown(f"**{name(v)}** · created {_ui.when(v['created_at'])}")
     st.code(v["text"], language=None, wrap_lines=True, height=320)
 with right:
-    st.markdown("**Eval scores**")
-    for metric, value in sorted((v["eval_scores"] or {}).items()):
-        st.metric(metric, f"{value:.2f}" if isinstance(value, float) else str(value))
+    st.markdown("**Eval scores** (per dataset and model)")
+    scores = v["eval_scores"] or {}
+    if scores:
+        st.dataframe([{"dataset": key, **{k: val for k, val in (row.items() if isinstance(row, dict) else
+                                                                   [("value", row)])}}
+                      for key, row in sorted(scores.items())], hide_index=True)
+    else:
+        st.caption("Not evaluated yet: `detector prompts eval --version ... --dataset ...`")
     st.markdown("**Provenance**")
     st.json(v["provenance"] or {}, expanded=True)
     if auth.is_admin(user):
@@ -77,8 +82,10 @@ with right:
             replaces = f" (replaces {active['version']})" if active else ""
             st.button(f"Activate {v['version']} for {ctype}{replaces}", key="p_activate", type="primary",
                       on_click=_activate, args=(v["id"], f"{ctype} {v['version']}"))
-            st.caption("Interim: sets the active version directly and logs it. The LLM path's eval gate "
-                       "will replace this button.")
+            st.checkbox("Force: activate even if it scores worse than the active version or was never "
+                        "evaluated (logged)", key="p_force")
+            st.caption("Same gate as `detector prompts activate`: refused when its evaluation is worse than the "
+                       "active version's on a shared dataset.")
 
 st.subheader("Compare two versions")
 if len(ids) < 2:

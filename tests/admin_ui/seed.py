@@ -155,7 +155,7 @@ def seed(url: str, now: datetime | None = None) -> Seeded:
                                 "Signals: bulk stock, business words, repeated contact numbers.\n"
                                 "Answer JSON: {is_professional, reason}.",
                            provenance={"generated_by": "detector prompts regenerate", "examples": 24},
-                           eval_scores={"precision": 0.81, "recall": 0.7},
+                           eval_scores={"labelled.jsonl:abc|gpt-4.1-mini": {"precision": 0.81, "recall": 0.7, "f1": 0.75}},
                            created_at=now - timedelta(days=20), activated_at=now - timedelta(days=20))
         v2 = PromptVersion(content_type="listing", version="v2", sha256="b" * 64,
                            text="Decide whether a marketplace listing comes from a professional seller.\n"
@@ -165,7 +165,8 @@ def seed(url: str, now: datetime | None = None) -> Seeded:
                                 "Answer JSON: {is_professional, reason}.",
                            provenance={"generated_by": "detector prompts regenerate", "examples": 40,
                                        "from_decisions": True},
-                           eval_scores={"precision": 0.9, "recall": 0.76}, created_at=now - timedelta(days=2))
+                           eval_scores={"labelled.jsonl:abc|gpt-4.1-mini": {"precision": 0.9, "recall": 0.76, "f1": 0.82}},
+                           created_at=now - timedelta(days=2))
         s.add_all([v1, v2])
         s.flush()
         llm_post = _post(s, buyer, BUYER, now - timedelta(hours=1), 400)

@@ -285,7 +285,7 @@ def test_an_admin_activates_a_prompt_version_with_an_audit_row(app, seeded):
         assert active == {"v1": False, "v2": True}
         row = s.scalars(select(AuditLog).where(AuditLog.action == "prompt.activate")).one()
         assert (row.actor, row.subject_id) == ("ada", seeded.prompt_v2)
-        assert row.details["previous"] == [seeded.prompt_v1]
+        assert row.details["previous"] == "v1" and row.details["forced"] is False  # it scored better: the gate passed
 
 
 def test_metrics_page(app, seeded):
