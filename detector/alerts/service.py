@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from detector.alerts.delivery import mark_for_update
@@ -22,7 +22,8 @@ from detector.db.dialect import insert_for
 from detector.embedding.cache import from_bytes
 from detector.posts.models import Author, Post
 from detector.settings import Settings
-from detector.similarity.models import AllowlistEntry, Cluster, ClusterMember, ClusterSnapshot
+from detector.similarity.clusters import NEW_ACCOUNT_AGE
+from detector.similarity.models import AllowlistEntry, Cluster, ClusterMember
 
 SAMPLES = 5
 
@@ -30,9 +31,12 @@ SAMPLES = 5
 def cluster_facts(session: Session, cluster: Cluster, growth_window: timedelta, now: datetime) -> ClusterFacts:
     growth = session.scalar(select(func.count()).select_from(ClusterMember).where(
         ClusterMember.cluster_id == cluster.id, ClusterMember.added_at >= now - growth_window))
-    share = session.scalar(select(ClusterSnapshot.new_account_share).where(ClusterSnapshot.cluster_id == cluster.id)
-                           .order_by(ClusterSnapshot.taken_at.desc()).limit(1))
-    return ClusterFacts(cluster.size, cluster.distinct_authors, growth or 0, share)
+    known, new = session.execute(
+        select(func.count(func.distinct(Author.id)),
+               func.count(func.distinct(case((Author.account_created_at >= now - NEW_ACCOUNT_AGE, Author.id)))))
+        .join(Post, Post.author_id == Author.id).join(ClusterMember, ClusterMember.post_id == Post.id)
+        .where(ClusterMember.cluster_id == cluster.id, Author.account_created_at.is_not(None))).one()
+    return ClusterFacts(cluster.size, cluster.distinct_authors, growth or 0, (new / known) if known else None)
 
 
 def active_allowlist(session: Session, cluster: Cluster, settings: Settings, now: datetime) -> AllowlistEntry | None:

@@ -17,8 +17,8 @@ from decimal import Decimal
 
 from detector.settings import CONTENT_TYPE_RE
 
-KNOWN_FIELDS = {"id", "text", "title", "author_id", "content_type", "created_at", "region", "price",
-                "image_urls"}
+KNOWN_FIELDS = {"id", "text", "title", "author_id", "author_created_at", "content_type", "created_at", "region",
+                "price", "image_urls"}
 MAX_ID_CHARS = 256
 MAX_SHORT_CHARS = 256  # region, content type, author id
 MAX_TITLE_CHARS = 1_000
@@ -43,6 +43,7 @@ class PostIn:
     text: str
     title: str | None = None
     author_id: str | None = None
+    author_created_at: datetime | None = None  # when the account was opened: new accounts are a signal
     created_at: datetime | None = None
     region: str | None = None
     price: Decimal | None = None
@@ -91,16 +92,16 @@ def _identifier(record: dict, key: str, *, required: bool) -> str | None:
     return value
 
 
-def _created_at(record: dict) -> datetime | None:
-    value = record.get("created_at")
+def _created_at(record: dict, key: str = "created_at") -> datetime | None:
+    value = record.get(key)
     if value is None:
         return None
     if not isinstance(value, str):
-        raise _Invalid("wrong_type", f"field 'created_at' must be an ISO 8601 string, got {_type_name(value)}")
+        raise _Invalid("wrong_type", f"field '{key}' must be an ISO 8601 string, got {_type_name(value)}")
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise _Invalid("bad_date", f"field 'created_at' is not an ISO 8601 date-time: {value[:40]!r}") from None
+        raise _Invalid("bad_date", f"field '{key}' is not an ISO 8601 date-time: {value[:40]!r}") from None
     # A time without zone is read as UTC: producers are told to send an offset.
     return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed
 
@@ -167,6 +168,7 @@ def validate_record(record: object, *, default_content_type: str, max_text_chars
             external_id=external_id, content_type=content_type, text=text,
             title=_string(record, "title", limit=MAX_TITLE_CHARS),
             author_id=_identifier(record, "author_id", required=False),
+            author_created_at=_created_at(record, "author_created_at"),
             created_at=_created_at(record), region=_string(record, "region", limit=MAX_SHORT_CHARS),
             price=_price(record), image_urls=_image_urls(record),
             extra={k: v for k, v in record.items() if k not in KNOWN_FIELDS},

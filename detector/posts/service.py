@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from detector.db.base import utcnow
@@ -43,12 +43,18 @@ def content_sha256(post: PostIn) -> str:
     return hashlib.sha256(f"{post.title or ''}\n{post.text}".encode("utf-8")).hexdigest()
 
 
-def _author_ids(session: Session, external_ids: set[str], now: datetime) -> dict[str, int]:
-    if not external_ids:
+def _author_ids(session: Session, opened: dict[str, datetime | None], now: datetime) -> dict[str, int]:
+    """Upsert authors (``opened``: external id -> account creation time, when the producer knows it)."""
+    if not opened:
         return {}
-    rows = [{"external_id": e, "first_seen_at": now} for e in sorted(external_ids)]
+    rows = [{"external_id": e, "first_seen_at": now, "account_created_at": opened[e], "status": "active"}
+            for e in sorted(opened)]
     session.execute(insert_for(session, Author.__table__).on_conflict_do_nothing(index_elements=["external_id"]), rows)
-    found = session.execute(select(Author.external_id, Author.id).where(Author.external_id.in_(external_ids)))
+    known = [(e, t) for e, t in opened.items() if t is not None]
+    for ext, opened_at in known:  # fill it in for authors first seen without it
+        session.execute(update(Author).where(Author.external_id == ext, Author.account_created_at.is_(None))
+                        .values(account_created_at=opened_at))
+    found = session.execute(select(Author.external_id, Author.id).where(Author.external_id.in_(list(opened))))
     return {ext: pk for ext, pk in found}
 
 
@@ -65,7 +71,11 @@ def store_posts(session: Session, posts: list[PostIn], *, source: str) -> Ingest
     if not unique:
         return counts
     now = utcnow()
-    authors = _author_ids(session, {p.author_id for p in unique.values() if p.author_id}, now)
+    opened: dict[str, datetime | None] = {}
+    for p in unique.values():
+        if p.author_id:
+            opened[p.author_id] = opened.get(p.author_id) or p.author_created_at
+    authors = _author_ids(session, opened, now)
     rows = [{
         "content_type": p.content_type, "external_id": p.external_id,
         "author_id": authors.get(p.author_id) if p.author_id else None,

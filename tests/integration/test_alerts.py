@@ -113,3 +113,24 @@ def test_allowlist_covers_a_new_cluster_of_the_same_content_by_centroid(db_url):
     with session_scope(db_url) as s:
         assert len(s.scalars(select(Cluster).where(Cluster.status == "active")).all()) == 1
     assert alerts(db_url) == []
+
+
+def test_new_account_share_rule(db_url):
+    deps = build_deps(settings_for(db_url, min_new_account_share=0.5))
+
+    def post_opened(ext_id, author, opened):
+        line = json.dumps({"id": ext_id, "author_id": author, "author_created_at": opened,
+                           "text": TEMPLATE.format(n=1)}, ensure_ascii=False).encode()
+        ids = ingest_lines([(1, line)], settings=deps.settings, session_factory=lambda: session_scope(db_url),
+                           source=f"t:{ext_id}").new_post_ids
+        with session_scope(db_url) as s:
+            return process_posts(s, ids, deps).alert_ids
+
+    old, fresh = "2019-01-01T00:00:00Z", utcnow().isoformat()
+    assert not any(post_opened(f"o{i}", f"old{i}", old) for i in range(3))  # established accounts: no alert
+    assert alerts(db_url) == []
+    raised = [post_opened(f"n{i}", f"new{i}", fresh) for i in range(4)]
+    assert any(raised)  # once most accounts are days old, the rule fires
+    with session_scope(db_url) as s:
+        share = s.scalars(select(Alert)).one().summary["new_account_share"]
+    assert share >= 0.5

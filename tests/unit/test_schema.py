@@ -82,3 +82,10 @@ def test_bad_input_is_rejected_with_code_and_reason(raw, code, phrase):
 def test_rejection_keeps_the_id_when_known():
     result = parse('{"id": "p9", "text": 1, "content_type": "listing"}')
     assert (result.external_id, result.content_type) == ("p9", "listing")
+
+
+def test_author_created_at_is_parsed_and_validated():
+    post = parse('{"id": "a", "text": "t", "author_id": "u", "author_created_at": "2026-11-01T00:00:00Z"}')
+    assert post.author_created_at.year == 2026 and "author_created_at" not in post.extra
+    bad = parse('{"id": "a", "text": "t", "author_created_at": "last week"}')
+    assert bad.code == "bad_date" and "author_created_at" in bad.reason
