@@ -77,15 +77,16 @@ def evaluate_cluster(session: Session, cluster_id: int, settings: Settings, now:
     rule = settings.alert_rule(cluster.content_type)
     if cluster.size < min(rule.size_levels, default=1) or cluster.distinct_authors < rule.min_distinct_authors:
         return None  # the common case, decided without a query
-    facts = cluster_facts(session, cluster, timedelta(minutes=rule.growth_window_minutes), now)
-    level = level_reached(rule, facts)
-    if level is None or active_allowlist(session, cluster, settings, now):
-        return None
     alerts = session.scalars(select(Alert).where(Alert.cluster_id == cluster.id).order_by(Alert.id.desc())).all()
+    by_size = max(lv for lv in rule.size_levels if cluster.size >= lv)
+    if alerts and by_size <= max(a.summary.get("level", 0) for a in alerts):
+        return None  # this level was alerted already: no need to look at growth, accounts or allowlist
     latest = alerts[0] if alerts else None
     if latest and latest.snoozed_until and latest.snoozed_until > now:
         return None
-    if alerts and level <= max(a.summary.get("level", 0) for a in alerts):
+    facts = cluster_facts(session, cluster, timedelta(minutes=rule.growth_window_minutes), now)
+    level = level_reached(rule, facts)
+    if level is None or active_allowlist(session, cluster, settings, now):
         return None
     summary = summary_of(session, cluster, facts, rule.growth_window_minutes, level, reason(rule, facts, level))
     if latest and latest.status == "open" and latest.created_at > now - timedelta(minutes=rule.dedupe_minutes):
