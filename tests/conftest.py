@@ -123,3 +123,13 @@ def redis_url():
     yield REDIS_URL
     client.flushdb()
     client.close()
+
+
+@pytest.fixture
+def producer(redis_url):
+    """A marketplace backend's own Celery client: it knows task names and queues, nothing else."""
+    from celery import Celery
+
+    client = Celery("marketplace-backend", broker=redis_url)
+    yield client
+    client.close()

@@ -8,7 +8,6 @@ the database so new posts still join the clusters of posts it never saw.
 import time
 
 import pytest
-from celery import Celery
 from sqlalchemy import select
 
 from detector.db.session import session_scope
@@ -18,13 +17,6 @@ from detector.similarity.models import Cluster, ClusterMember
 from tests.workerproc import WorkerProcess, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
-
-
-@pytest.fixture
-def producer(redis_url):
-    client = Celery("marketplace-backend", broker=redis_url)
-    yield client
-    client.close()
 
 
 def split_stream():

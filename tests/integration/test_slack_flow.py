@@ -11,7 +11,6 @@ import time
 from functools import partial
 
 import pytest
-from celery import Celery
 from sqlalchemy import select
 
 from detector.alerts.models import Alert, AlertDelivery
@@ -34,13 +33,6 @@ CAMPAIGN = ["급처 정품 다이슨 에어랩 새상품 {n} 택배가능 010-77
 def slack():
     with FakeSlack() as fake:
         yield fake
-
-
-@pytest.fixture
-def producer(redis_url):
-    client = Celery("marketplace-backend", broker=redis_url)
-    yield client
-    client.close()
 
 
 def env_for(pg_url, redis_url, slack, tmp_path):

@@ -9,7 +9,6 @@ worker, and it completes exactly once.
 import json
 
 import pytest
-from celery import Celery
 from sqlalchemy import create_engine, func, select, text
 
 from detector.db.session import session_scope
@@ -18,13 +17,6 @@ from detector.posts.models import Post, RejectedInput
 from tests.workerproc import WorkerProcess, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
-
-
-@pytest.fixture
-def producer(redis_url):
-    client = Celery("marketplace-backend", broker=redis_url)
-    yield client
-    client.close()
 
 
 def worker_env(pg_url, redis_url, tmp_path, **extra):
