@@ -13,6 +13,7 @@ from detector.cli import admin as admin_cmd
 from detector.cli import bench as bench_cmd
 from detector.cli import clusters as clusters_cmd
 from detector.cli import db as db_cmd
+from detector.cli import evaluate as evaluate_cmd
 from detector.cli import ingest as ingest_cmd
 from detector.cli import ops as ops_cmd
 from detector.cli import prompts as prompts_cmd
@@ -32,6 +33,7 @@ app.command("rejected")(ops_cmd.rejected)
 app.command("config")(ops_cmd.config)
 app.command("demo")(ops_cmd.demo)
 app.command("recluster")(clusters_cmd.recluster)
+app.command("eval")(evaluate_cmd.eval_command)
 
 
 def main() -> None:
