@@ -14,6 +14,7 @@ from detector.cli import bench as bench_cmd
 from detector.cli import clusters as clusters_cmd
 from detector.cli import db as db_cmd
 from detector.cli import evaluate as evaluate_cmd
+from detector.cli import metrics as metrics_cmd
 from detector.cli import ingest as ingest_cmd
 from detector.cli import ops as ops_cmd
 from detector.cli import prompts as prompts_cmd
@@ -34,6 +35,7 @@ app.command("config")(ops_cmd.config)
 app.command("demo")(ops_cmd.demo)
 app.command("recluster")(clusters_cmd.recluster)
 app.command("eval")(evaluate_cmd.eval_command)
+app.command("metrics")(metrics_cmd.metrics)
 
 
 def main() -> None:

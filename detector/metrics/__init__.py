@@ -1,0 +1,1 @@
+"""How good each detection path is: precision and recall from moderators' decisions (online)."""
