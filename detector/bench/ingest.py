@@ -48,12 +48,12 @@ def run_ingest_bench(n: int, *, embedder: str = "use-multilingual", threads: int
         for i in range(0, len(records), batch):
             chunk = records[i:i + batch]
             texts = [normalize(f"{r.get('title')}\n{r['text']}" if r.get("title") else r["text"]) for r in chunk]
+            raw = [(j, json.dumps(r, ensure_ascii=False).encode("utf-8")) for j, r in enumerate(chunk)]  # as sent
             start = time.perf_counter()
             bare.encode(texts)
             encode_s += time.perf_counter() - start
             start = time.perf_counter()
-            lines = ((j, json.dumps(r, ensure_ascii=False).encode("utf-8")) for j, r in enumerate(chunk))
-            ids = ingest_lines(lines, settings=settings, session_factory=lambda: session_scope(url),
+            ids = ingest_lines(raw, settings=settings, session_factory=lambda: session_scope(url),
                                source="bench").new_post_ids
             with session_scope(url) as session:
                 process_posts(session, ids, deps)

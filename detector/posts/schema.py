@@ -148,13 +148,21 @@ def _has_lone_surrogate(value: object) -> bool:
     return False
 
 
-def validate_record(record: object, *, default_content_type: str, max_text_chars: int) -> PostIn | Rejection:
-    """Turn one decoded JSON value into a post, or say exactly why not."""
+_RISKY_ESCAPE = re.compile(r"\\u(?:[dD][89a-fA-F]|0000)")
+
+
+def validate_record(record: object, *, default_content_type: str, max_text_chars: int,
+                    may_hold_bad_chars: bool = True) -> PostIn | Rejection:
+    """Turn one decoded JSON value into a post, or say exactly why not.
+
+    ``may_hold_bad_chars=False`` skips the recursive NUL/surrogate scan: ``parse_line`` knows from the
+    raw bytes (valid UTF-8, no ``\\u0000`` or surrogate escapes) that there can be none.
+    """
     if not isinstance(record, dict):
         return Rejection("not_an_object", f"a post must be a JSON object, got {_type_name(record)}")
     ext_id = record.get("id") if isinstance(record.get("id"), str) else None
     try:
-        if _has_lone_surrogate(record):
+        if may_hold_bad_chars and _has_lone_surrogate(record):
             raise _Invalid("bad_text", "the record holds a NUL character or an unpaired UTF-16 surrogate")
         external_id = _identifier(record, "id", required=True)
         content_type = _string(record, "content_type", limit=64) or default_content_type
@@ -197,4 +205,5 @@ def parse_line(raw: bytes, *, default_content_type: str, max_text_chars: int,
         record = json.loads(line)
     except (ValueError, RecursionError) as err:
         return Rejection("invalid_json", f"the line is not valid JSON: {str(err)[:120]}")
-    return validate_record(record, default_content_type=default_content_type, max_text_chars=max_text_chars)
+    return validate_record(record, default_content_type=default_content_type, max_text_chars=max_text_chars,
+                           may_hold_bad_chars="\x00" in line or bool(_RISKY_ESCAPE.search(line)))

@@ -10,6 +10,7 @@ rebuild`` refills it from the database after a loss.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
@@ -20,7 +21,12 @@ from detector.index.base import VectorIndex, VectorRecord
 from detector.posts.models import Post
 from detector.similarity.models import Embedding
 
-OVERLAP = timedelta(minutes=2)
+# Re-read a short overlap on every catch-up (transactions commit out of order by seconds), and a long
+# one now and then (a slow transaction, clock skew between workers): bounded work per batch, and a
+# post committed late is still indexed within RECONCILE_EVERY.
+OVERLAP = timedelta(seconds=15)
+RECONCILE_OVERLAP = timedelta(minutes=10)
+RECONCILE_EVERY = timedelta(minutes=5)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -36,6 +42,7 @@ class IndexCache:
         self.index, self.model, self.local = index, model, local
         self._cursor: dict[str, datetime] = {}
         self._present: dict[str, set[str]] = {}
+        self._reconciled: dict[str, float] = {}
 
     def add(self, namespace: str, records: list[VectorRecord]) -> None:
         self.index.upsert(namespace, records)
@@ -46,7 +53,10 @@ class IndexCache:
         if not self.local:
             return 0
         present = self._present.setdefault(namespace, set())
-        since = self._cursor.get(namespace, _EPOCH) - OVERLAP
+        overlap = OVERLAP
+        if time.monotonic() - self._reconciled.get(namespace, 0.0) >= RECONCILE_EVERY.total_seconds():
+            overlap, self._reconciled[namespace] = RECONCILE_OVERLAP, time.monotonic()
+        since = self._cursor.get(namespace, _EPOCH) - overlap
         newest = self._cursor.get(namespace, _EPOCH)
         missing: list[int] = []
         # Ids first (cheap): the overlap re-reads recent posts, and most of them are already here.
