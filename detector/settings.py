@@ -48,7 +48,7 @@ class Settings(BaseSettings):
                               "or pinecone (needs DETECTOR_PINECONE_API_KEY and DETECTOR_PINECONE_HOST).")
     index_ef_search: int = Field(256, ge=16, description="HNSW search breadth of the embedded index "
                                  "(256: recall@10 0.974, p99 13 ms at 1M posts; see README).")
-    process_batch_size: int = Field(64, ge=1, le=1000, description="Posts one pipeline task embeds and writes "
+    process_batch_size: int = Field(128, ge=1, le=1000, description="Posts one pipeline task embeds and writes "
                                     "together (a micro-batch: older pending posts are taken along).")
     neighbours_k: int = Field(10, ge=1, le=100, description="Neighbours looked up per new post.")
     near_duplicate_threshold: float = Field(

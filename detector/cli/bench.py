@@ -48,13 +48,15 @@ def index(
 def ingest(
     n: int = typer.Option(2000, "--n", min=10, help="Posts (private sellers plus campaigns, as the demo makes them)."),
     embedder: str = typer.Option(None, "--embedder", help="Default: DETECTOR_EMBEDDER."),
+    batch: int = typer.Option(None, "--batch", min=1, help="Posts per task; default DETECTOR_PROCESS_BATCH_SIZE."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Bare model encode speed versus the whole per-post pipeline on the same posts, in one run."""
     from detector.bench.ingest import run_ingest_bench
     from detector.settings import get_settings
 
-    result = run_ingest_bench(n, embedder=embedder or get_settings().embedder)
+    settings = get_settings()
+    result = run_ingest_bench(n, embedder=embedder or settings.embedder, batch=batch or settings.process_batch_size)
     typer.echo(json.dumps(result) if as_json else "\n".join(f"{k:>22}  {v}" for k, v in result.items()))
 
 
