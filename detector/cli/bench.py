@@ -84,3 +84,25 @@ def embedders(
 
     for row in run_embedder_bench(dataset, n=n):
         typer.echo(json.dumps(row))
+
+
+@app.command("load")
+def load(
+    workers: int = typer.Option(2, "--workers", min=1, help="Worker processes (one per core is the maximum)."),
+    rate: float = typer.Option(20.0, "--rate", min=0.1, help="Posts per second sent by the producer."),
+    seconds: int = typer.Option(30, "--seconds", min=1),
+    admin_url: str = typer.Option("postgresql+psycopg://postgres@127.0.0.1:5432/postgres", "--pg-admin-url",
+                                  help="Server on which a temporary database is created and dropped."),
+    broker_url: str = typer.Option("redis://127.0.0.1:6379/14", "--broker-url", help="Redis (this db is flushed)."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Several real workers on Redis and PostgreSQL under a fixed rate: throughput, latency, queue depth."""
+    import tempfile
+    from pathlib import Path
+
+    from detector.bench.load import run_load_bench
+
+    with tempfile.TemporaryDirectory() as tmp:
+        result = run_load_bench(workers=workers, rate=rate, seconds=seconds, admin_url=admin_url,
+                                broker_url=broker_url, data_dir=Path(tmp))
+    typer.echo(json.dumps(result) if as_json else "\n".join(f"{k:>24}  {v}" for k, v in result.items()))
