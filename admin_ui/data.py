@@ -27,7 +27,7 @@ from detector.llm.models import LLMCall, PromptVersion
 from detector.posts.models import Author, Post
 from detector.review.models import Detection
 from detector.review.models import ModeratorDecision as Decision
-from detector.review.service import DecisionError, record_decision, revert_decision
+from detector.review.service import DecisionError, decisions_in_force, record_decision, revert_decision
 from detector.settings import get_settings, redact_url
 from detector.similarity.models import AllowlistEntry, Cluster, ClusterEvent, ClusterMember, ClusterSnapshot
 from detector.similarity.models import NearDuplicateEdge as Edge
@@ -67,18 +67,6 @@ def _dict(obj, *fields: str) -> dict:
     return {f: getattr(obj, f) for f in fields}
 
 
-def _in_force(s: Session, subject_type: str, ids) -> dict[int, Decision]:
-    """The decision in force per subject (``latest_decision``'s rule), for many subjects in one query."""
-    rows = s.scalars(select(Decision).where(Decision.subject_type == subject_type, Decision.subject_id.in_(
-        list(ids))).order_by(Decision.id.desc())).all()
-    reverted = {r.reverts_id for r in rows if r.reverts_id}
-    out: dict[int, Decision] = {}
-    for r in rows:
-        if r.decision != "revert" and r.id not in reverted:
-            out.setdefault(r.subject_id, r)
-    return out
-
-
 def _fresh_authors(s: Session, cluster_ids) -> dict[int, int]:
     """Per cluster, how many of its authors a 'confirm abuse' would sanction now."""
     query = (select(ClusterMember.cluster_id, func.count(func.distinct(Post.author_id)))
@@ -111,7 +99,7 @@ def list_queue(url: str, *, content_types=None, paths=None, statuses=("open",), 
         order = func.coalesce(Cluster.size, 1).desc() if sort == "largest" else Alert.created_at.desc()
         items = _alert_items(s, s.execute(q.order_by(order, Alert.id.desc()).limit(limit)).all())
         detections = s.execute(dq.order_by(Detection.created_at.desc()).limit(limit)).all()
-        decided = _in_force(s, "detection", [d.id for d, _ in detections])
+        decided = decisions_in_force(s, "detection", [d.id for d, _ in detections])
         unsanctioned = set(s.scalars(select(Post.id).join(Author, Author.id == Post.author_id).where(
             Post.id.in_([d.post_id for d, _ in detections if d.post_id]), Author.status != "sanctioned")))
         for det, text in detections:
@@ -132,7 +120,7 @@ def _alert_items(s: Session, rows) -> list[dict]:
     fresh = _fresh_authors(s, {a.cluster_id for a, *_ in rows if a.cluster_id})
     done_posts = set(s.scalars(select(Post.id).join(Author, Author.id == Post.author_id).where(
         Post.id.in_([a.post_id for a, *_ in rows if a.post_id]), Author.status == "sanctioned")))
-    decided = _in_force(s, "alert", [a.id for a, *_ in rows])
+    decided = decisions_in_force(s, "alert", [a.id for a, *_ in rows])
     items = []
     for alert, size, authors in rows:
         summary, d = alert.summary or {}, decided.get(alert.id)
@@ -314,7 +302,7 @@ def metrics(url: str, since: datetime) -> dict:
                    "detection": dict(s.execute(select(Detection.id, Detection.path).where(
                        Detection.id.in_(subjects["detection"]))).all())}  # cluster decisions: similarity
         per_path = Counter((path_of.get(kind, {}).get(sid, "similarity"), d.decision)
-                           for kind, ids in subjects.items() for sid, d in _in_force(s, kind, ids).items())
+                           for kind, ids in subjects.items() for sid, d in decisions_in_force(s, kind, ids).items())
         calls = s.execute(select(LLMCall.created_at, LLMCall.cost_usd, LLMCall.latency_ms, LLMCall.status)
                           .where(LLMCall.created_at >= since))
         dead = open_dead_letters(s, limit=100)

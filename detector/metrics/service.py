@@ -18,29 +18,16 @@ from sqlalchemy.orm import Session
 from detector.alerts.models import Alert
 from detector.metrics.stats import wilson
 from detector.posts.models import Author, Post
-from detector.review.models import Detection, ModeratorDecision
+from detector.review.models import Detection
+from detector.review.service import decisions_in_force
 from detector.similarity.models import ClusterMember
-
-
-def _in_force(session: Session, subject_type: str, since: datetime | None) -> dict[int, str]:
-    stmt = select(ModeratorDecision).where(ModeratorDecision.subject_type == subject_type).order_by(ModeratorDecision.id)
-    if since is not None:
-        stmt = stmt.where(ModeratorDecision.created_at >= since)
-    current: dict[int, ModeratorDecision] = {}
-    reverted: set[int] = set()
-    for row in session.scalars(stmt):
-        if row.decision == "revert":
-            reverted.add(row.reverts_id)
-        else:
-            current[row.subject_id] = row
-    return {sid: d.decision for sid, d in current.items() if d.id not in reverted}
 
 
 def compute(session: Session, *, since: datetime | None = None) -> list[dict]:
     """One row per (path, content type): precision and recall with intervals and sample sizes."""
     sanctioned = set(session.scalars(select(Author.id).where(Author.status == "sanctioned")))
     rows: list[dict] = []
-    alert_decisions = _in_force(session, "alert", since)
+    alert_decisions = {k: d.decision for k, d in decisions_in_force(session, "alert", since=since).items()}
     by_type: dict[str, list[int]] = {}
     for alert_id, content_type, cluster_id in session.execute(select(Alert.id, Alert.content_type, Alert.cluster_id)
                                                               .where(Alert.path == "similarity")):
@@ -52,7 +39,8 @@ def compute(session: Session, *, since: datetime | None = None) -> list[dict]:
             .join(Alert, Alert.cluster_id == ClusterMember.cluster_id)
             .where(Alert.content_type == content_type, Alert.path == "similarity")))
         rows.append(_row("similarity", content_type, decided, flagged_authors, sanctioned))
-    detection_decisions = _in_force(session, "detection", since)
+    detection_decisions = {k: d.decision for k, d in
+                           decisions_in_force(session, "detection", since=since).items()}
     for path in ("llm", "baseline"):
         found = session.execute(select(Detection.id, Detection.content_type, Post.author_id)
                                 .join(Post, Post.id == Detection.post_id)

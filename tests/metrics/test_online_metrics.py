@@ -79,3 +79,14 @@ def test_metrics_command_exports_json(tmp_path):
 
     out = detector("metrics", "--json", cwd=tmp_path).stdout
     assert json.loads(out) == []  # a fresh store: nothing flagged, nothing decided
+
+
+def test_a_reverted_change_of_mind_leaves_the_earlier_decision_in_force(db_url):
+    with session_scope(db_url) as s:
+        alerts, _ = make(s, n_clusters=1)
+        record_decision(s, subject_type="alert", subject_id=alerts[0], decision="confirm_abuse", moderator="m")
+        second = record_decision(s, subject_type="alert", subject_id=alerts[0], decision="benign", moderator="m")
+        revert_decision(s, second.id, moderator="m")
+    with session_scope(db_url) as s:
+        sim = {r["path"]: r for r in compute(s)}["similarity"]
+    assert (sim["precision"]["hits"], sim["precision"]["n"]) == (1, 1)
