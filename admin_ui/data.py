@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import func, or_, select, union
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from detector.alerts.delivery import mark_for_update
 from detector.alerts.models import Alert, AlertDelivery
-from detector.audit.models import AuditLog
 from detector.auth import User, authenticate, user_for_identity  # noqa: F401 - used by admin_ui.auth
 from detector.db.session import session_scope
 from detector.jobs.service import open_dead_letters

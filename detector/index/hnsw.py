@@ -14,7 +14,6 @@ from __future__ import annotations
 import numpy as np
 
 from detector.extras import require
-from detector.index import filters
 from detector.index import filters as filters_module
 from detector.index.base import Match, VectorIndex, VectorRecord, normalized
 
@@ -69,7 +68,7 @@ class HnswIndex(VectorIndex):
         ns.index.add(np.array(keys, dtype=np.uint64), vectors, threads=self.threads)
 
     def query(self, namespace, vector, top_k, filter=None):
-        filters.validate(filter)
+        filters_module.validate(filter)
         ns = self._ns.get(namespace)
         size = len(ns.index) if ns else 0
         if not size or top_k <= 0:
@@ -82,7 +81,7 @@ class HnswIndex(VectorIndex):
             out = []
             for key, distance in zip(found.keys.tolist(), found.distances.tolist()):
                 meta = ns.metadata.get(key)
-                if meta is not None and filters.matches(meta, filter):
+                if meta is not None and filters_module.matches(meta, filter):
                     out.append(Match(ns.id_of[key], 1.0 - float(distance), dict(meta)))
                     if len(out) == top_k:
                         return out

@@ -43,24 +43,6 @@ def update_centroid(session: Session, cluster: Cluster, model: str) -> None:
         cluster.centroid = to_bytes(mean / (np.linalg.norm(mean) or 1.0))
 
 
-def snapshot(session: Session, cluster: Cluster, now: datetime) -> ClusterSnapshot:
-    """Record size and authors now, so growth and velocity can be computed and charted."""
-    new_share = session.execute(
-        select(func.count(func.distinct(Author.id))).join(Post, Post.author_id == Author.id)
-        .join(ClusterMember, ClusterMember.post_id == Post.id)
-        .where(ClusterMember.cluster_id == cluster.id, Author.account_created_at.is_not(None),
-               Author.account_created_at >= now - NEW_ACCOUNT_AGE)).scalar()
-    known = session.execute(
-        select(func.count(func.distinct(Author.id))).join(Post, Post.author_id == Author.id)
-        .join(ClusterMember, ClusterMember.post_id == Post.id)
-        .where(ClusterMember.cluster_id == cluster.id, Author.account_created_at.is_not(None))).scalar()
-    row = ClusterSnapshot(cluster_id=cluster.id, taken_at=now, size=cluster.size,
-                          distinct_authors=cluster.distinct_authors,
-                          new_account_share=(new_share / known) if known else None)
-    session.add(row)
-    return row
-
-
 def refresh_many(session: Session, cluster_ids: list[int], model: str, now: datetime) -> None:
     """Counts, centroids and a snapshot for many clusters in a few grouped queries (reclustering)."""
     for start in range(0, len(cluster_ids), 2_000):

@@ -9,11 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import numpy as np
 from sqlalchemy.orm import Session
 
 from detector.db.dialect import insert_for
-from detector.index.base import VectorIndex
 from detector.similarity.models import NearDuplicateEdge
 
 
@@ -26,12 +24,6 @@ class Neighbour:
 
 def window_filter(created_at: datetime, window: timedelta) -> dict:
     return {"created_at": {"$gte": int((created_at - window).timestamp())}}
-
-
-def find_neighbours(index: VectorIndex, namespace: str, post_id: int, vector: np.ndarray, created_at: datetime, *,
-                    k: int, threshold: float, window: timedelta) -> list[Neighbour]:
-    matches = index.query(namespace, vector, top_k=k + 1, filter=window_filter(created_at, window))
-    return neighbours_from(matches, post_id, k=k, threshold=threshold)
 
 
 def neighbours_from(matches, post_id: int, *, k: int, threshold: float) -> list[Neighbour]:
