@@ -10,7 +10,9 @@ directory and the embedded HNSW index), never the user's database or vector inde
   new-account conditions are not evaluated offline: labelled sets have no live arrival times).
 * ``minhash``: the classic yardstick: character-3-gram MinHash (128 permutations) with MinHash-LSH at
   a Jaccard threshold (0.5), candidate pairs confirmed by their estimated Jaccard, union-find groups
-  per content type, and the same alert rule.
+  per content type, and the same alert rule. It is datasketch's implementation on purpose, independent
+  of the pipeline's own shingle edges (``detector.similarity.shingles``), so the yardstick is not the
+  thing it measures.
 * ``baseline``: the embedding baseline trained on 100 seller + 100 normal records drawn with the seed.
 * ``llm``: a profile generated from 100 + 100 records drawn with the seed, the rest classified.
 

@@ -22,7 +22,8 @@ from detector.jobs.errors import is_transient
 from detector.posts.models import Post
 from detector.similarity.clusters import ClusterAssigner
 from detector.similarity.index_sync import record_for
-from detector.similarity.neighbours import edge_rows, neighbours_from, store_edges, window_filter
+from detector.similarity.neighbours import edge_rows, merged, neighbours_from, store_edges, window_filter
+from detector.similarity.shingle_index import shingle_neighbours
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,10 @@ class Processed:
 
 def process_posts(session: Session, post_ids: list[int], deps: Deps) -> Processed:
     """Normalize, embed (cached), index, link near-duplicates and assign clusters; mark processed.
+
+    Near-duplicates come from the vector index (cosine) and, with ``shingle_edges``, from character
+    3-gram MinHash-LSH (``similarity.shingle_index``), which catches templates whose filled-in parts
+    push the embedding below the threshold; each source stores its own edges (``method``).
 
     Returns the ids handled now (processed or failed) and the alerts their clusters raised. The
     batch is upserted into the index before its posts look for neighbours, so posts of one campaign
@@ -61,12 +66,18 @@ def process_posts(session: Session, post_ids: list[int], deps: Deps) -> Processe
             namespace, np.stack([vectors[p.normalized_sha256] for p in batch]), settings.neighbours_k + 1,
             [window_filter(p.created_at, window) for p in batch])
         matches_of = {p.id: m for p, m in zip(batch, found)}
+        shingled = shingle_neighbours(  # band keys of the batch are written before it queries
+            session, namespace, batch, threshold=settings.shingle_jaccard_threshold,
+            cosine_threshold=settings.near_duplicate_threshold, window=window, k=settings.neighbours_k,
+            max_candidates=settings.shingle_max_candidates) if settings.shingle_edges else {}
 
         def link(post, assigner: ClusterAssigner, edges: list[dict]) -> None:
             neighbours = neighbours_from(matches_of[post.id], post.id, k=settings.neighbours_k,
                                          threshold=settings.near_duplicate_threshold)
+            by_shingles = shingled.get(post.id, [])
             edges.extend(edge_rows(namespace, post.id, post.author_id, neighbours))
-            assigner.assign(post.id, neighbours)
+            edges.extend(edge_rows(namespace, post.id, post.author_id, by_shingles, method="shingle"))
+            assigner.assign(post.id, merged(neighbours, by_shingles))  # a pair found twice counts once
 
         new_assigner = partial(ClusterAssigner, session, namespace, deps.embedder.name)
         batch_vectors = {p.id: vectors[p.normalized_sha256] for p in batch}

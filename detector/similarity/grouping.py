@@ -30,9 +30,14 @@ class GroupingParams:
 
 def group(n: int, src: np.ndarray, dst: np.ndarray, sim: np.ndarray, params: GroupingParams = GroupingParams()
           ) -> list[np.ndarray]:
-    """Groups of node indices (each sorted), largest first; nodes without edges are left out."""
+    """Groups of node indices (each sorted), largest first; nodes without edges are left out.
+
+    A pair may come with several edges (one per method: embedding, shingle); it counts once, at its
+    highest similarity, so a pair found twice is neither closer nor denser to HDBSCAN.
+    """
     if n == 0 or len(src) == 0:
         return []
+    src, dst, sim = unique_pairs(src, dst, sim)
     adjacency = sparse.coo_matrix((np.ones(len(src)), (src, dst)), shape=(n, n)).tocsr()
     _n_comp, labels = connected_components(adjacency, directed=False)
     order = np.argsort(labels, kind="stable")
@@ -53,6 +58,16 @@ def group(n: int, src: np.ndarray, dst: np.ndarray, sim: np.ndarray, params: Gro
             groups.append(np.sort(members))
     groups = [g for g in groups if len(g) >= params.min_group_size]
     return sorted(groups, key=lambda g: (-len(g), int(g[0])))
+
+
+def unique_pairs(src: np.ndarray, dst: np.ndarray, sim: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One edge per unordered pair, keeping the highest similarity."""
+    a, b, sim = np.minimum(src, dst), np.maximum(src, dst), np.asarray(sim)
+    order = np.lexsort((-sim, b, a))
+    a, b, sim = a[order], b[order], sim[order]
+    first = np.ones(len(a), dtype=bool)
+    first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
+    return a[first], b[first], sim[first]
 
 
 def _split(members: np.ndarray, src, dst, sim, params: GroupingParams) -> list[np.ndarray]:

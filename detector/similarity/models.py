@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from detector.db.base import Base, BigIntPK, utcnow
@@ -43,6 +43,32 @@ class NearDuplicateEdge(Base):
     similarity: Mapped[float] = mapped_column(Float)
     method: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ShingleSignature(Base):
+    """A post's character-3-gram MinHash (``shingles.signature``), to verify LSH candidates by Jaccard."""
+
+    __tablename__ = "shingle_signatures"
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)  # uint32 little-endian, NUM_PERM values
+
+
+class ShingleBand(Base):
+    """One LSH band key of a post: posts sharing a key in a namespace are shingle candidates.
+
+    The database, not worker memory, holds the LSH buckets, so concurrent workers share them. The
+    primary key (namespace, key, post) is the lookup index and makes a retried batch add nothing;
+    ``created_at`` is the post's, for the near-duplicate window.
+    """
+
+    __tablename__ = "shingle_bands"
+
+    content_type: Mapped[str] = mapped_column(String(64), primary_key=True)
+    band_key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True,
+                                         index=True)
+    created_at: Mapped[datetime]
 
 
 class Cluster(Base):

@@ -37,6 +37,16 @@ def neighbours_from(matches, post_id: int, *, k: int, threshold: float) -> list[
     return out[:k]
 
 
+def merged(*sources: list[Neighbour]) -> list[Neighbour]:
+    """One neighbour per post across sources (embedding, shingle), at its highest similarity."""
+    best: dict[int, Neighbour] = {}
+    for source in sources:
+        for n in source:
+            if n.post_id not in best or n.similarity > best[n.post_id].similarity:
+                best[n.post_id] = n
+    return sorted(best.values(), key=lambda n: -n.similarity)
+
+
 def edge_rows(namespace: str, post_id: int, author_id: int | None, neighbours: list[Neighbour],
               method: str = "embedding") -> list[dict]:
     """One undirected edge per pair (smaller id first), so a retried batch adds nothing."""
