@@ -3,7 +3,8 @@
 Thin adapters over ``detector.llm``. The endpoint is ``DETECTOR_LLM_BASE_URL``/``DETECTOR_LLM_API_KEY``
 (``--base-url`` overrides the URL), so the same commands run against OpenAI, any OpenAI-compatible
 server, or the offline fake (``detector prompts serve-fake``). Exit codes: 0 success, 1 refused (a
-worse version, the daily budget), 2 bad usage or input, 3 the endpoint failed.
+worse version, a concurrent activation that committed first, the daily budget), 2 bad usage or input,
+3 the endpoint failed.
 """
 
 from __future__ import annotations
@@ -200,7 +201,7 @@ def activate(
         try:
             row = do_activate(session, row.id, actor=actor or _user(), force=force,
                               min_delta=min_delta)
-        except ActivationRefused as err:
+        except ActivationRefused as err:  # incl. ActivationConflict: a concurrent activation won; rolled back
             raise _fail(str(err), 1) from err
         typer.echo(f"{row.content_type}/{row.version} is active")
 
@@ -296,3 +297,8 @@ def serve_fake(port: int = typer.Option(8089, "--port", help="0 picks a free por
                 time.sleep(3600)
         except KeyboardInterrupt:
             pass
+
+
+from detector.cli.prompts_batch import register as _register_batch_commands  # after the helpers it uses
+
+_register_batch_commands(app)

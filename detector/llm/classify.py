@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from detector.audit.models import AuditLog
 from detector.db.dialect import insert_for
 from detector.llm.client import (LLMClient, LLMError, Verdict, cached_verdict, endpoint_configured)
-from detector.llm.models import LLMCall, PromptVersion
+from detector.llm.models import BATCH_OPEN, LLMBatch, LLMBatchItem, LLMCall, PromptVersion
 from detector.llm.profiles import FALLBACK_CONTENT_TYPE, active_version, template_of
 from detector.llm.prompts import build_classify_messages
 from detector.normalize import normalize, text_hash
@@ -117,24 +117,7 @@ def classify_safely(session: Session, client: LLMClient, post_ids: list[int], **
 
 def _classify_version(session, client, version, posts, mode, auto_action, done) -> None:
     model = client.classify_model
-    keys = {f"llm:{p.id}:{version.id}": p for p in posts}
-    existing = {d.dedupe_key: d for d in session.scalars(select(Detection).where(Detection.dedupe_key.in_(list(keys))))}
-    by_text: dict[str, list[Post]] = {}
-    for key, post in keys.items():
-        if key in existing:
-            done.append(existing[key])
-        else:
-            by_text.setdefault(_text_sha(post), []).append(post)
-    pending = []
-    for sha, group in by_text.items():
-        verdict = cached_verdict(session, text_sha256=sha, prompt_version_id=version.id, model=model)
-        if verdict is None:
-            pending.append(group)
-            continue
-        for post in group:
-            session.add(LLMCall(stage="classify", post_id=post.id, prompt_version_id=version.id, model=model,
-                                cache_hit=True, status="ok"))
-            done.append(_store(session, post, version, model, verdict, mode, auto_action))
+    pending = pending_groups(session, version, model, posts, mode, auto_action, done)
     template = template_of(version)
     for start in range(0, len(pending), client.concurrency):
         chunk = pending[start:start + client.concurrency]
@@ -154,14 +137,47 @@ def _classify_version(session, client, version, posts, mode, auto_action, done) 
                     row.cache_hit, row.prompt_tokens, row.completion_tokens, row.cost_usd = True, 0, 0, 0.0
                 session.add(row)
                 if result.status == "ok":
-                    done.append(_store(session, post, version, model, result.value, mode, auto_action))
+                    done.append(store_verdict(session, post, version, model, result.value, mode, auto_action))
         session.flush()
         if failure is not None:
             raise failure
 
 
-def _store(session: Session, post: Post, version: PromptVersion, model: str, verdict: Verdict, mode: str,
-           auto_action: AutoAction | None) -> Detection:
+def pending_groups(session: Session, version: PromptVersion, model: str, posts: list[Post], mode: str,
+                   auto_action: AutoAction | None, done: list[Detection]) -> list[list[Post]]:
+    """The posts still to ask, grouped by normalized text (one request per group, bulk texts once).
+
+    Posts already judged by this version are appended to ``done``; a group whose text has a cached
+    verdict is stored now (an ``LLMCall`` with ``cache_hit``, no request); posts held by an open
+    batch of this version are left to that batch.
+    """
+    keys = {f"llm:{p.id}:{version.id}": p for p in posts}
+    existing = {d.dedupe_key: d for d in session.scalars(select(Detection).where(Detection.dedupe_key.in_(list(keys))))}
+    held = set(session.scalars(select(LLMBatchItem.post_id).join(LLMBatch, LLMBatch.id == LLMBatchItem.batch_id).where(
+        LLMBatchItem.post_id.in_([p.id for p in posts]), LLMBatch.prompt_version_id == version.id,
+        LLMBatch.status.in_(BATCH_OPEN))))
+    by_text: dict[str, list[Post]] = {}
+    for key, post in keys.items():
+        if key in existing:
+            done.append(existing[key])
+        elif post.id not in held:
+            by_text.setdefault(_text_sha(post), []).append(post)
+    pending = []
+    for sha, group in by_text.items():
+        verdict = cached_verdict(session, text_sha256=sha, prompt_version_id=version.id, model=model)
+        if verdict is None:
+            pending.append(group)
+            continue
+        for post in group:
+            session.add(LLMCall(stage="classify", post_id=post.id, prompt_version_id=version.id, model=model,
+                                cache_hit=True, status="ok"))
+            done.append(store_verdict(session, post, version, model, verdict, mode, auto_action))
+    return pending
+
+
+def store_verdict(session: Session, post: Post, version: PromptVersion, model: str, verdict: Verdict, mode: str,
+                  auto_action: AutoAction | None) -> Detection:
+    """The one writer of llm detections (online and batch): idempotent on ``llm:<post>:<version>``."""
     key = f"llm:{post.id}:{version.id}"
     session.execute(insert_for(session, Detection).values(
         dedupe_key=key, content_type=post.content_type, path="llm", mode=mode, post_id=post.id,
@@ -188,7 +204,8 @@ def _auto_act(session: Session, detection: Detection, auto: AutoAction) -> None:
 
 
 def unclassified_post_ids(session: Session, version: PromptVersion, *, limit: int | None = None) -> list[int]:
-    """Processed posts this version should judge that have no llm detection and no terminal failure for it."""
+    """Processed posts this version should judge that have no llm detection, no terminal failure for it,
+    and are not held by an open batch of it (a submitted backfill whose results are still coming)."""
     query = select(Post.id).where(Post.status == "processed")
     if version.content_type == FALLBACK_CONTENT_TYPE:
         own = select(PromptVersion.content_type).where(PromptVersion.is_active.is_(True),
@@ -201,6 +218,8 @@ def unclassified_post_ids(session: Session, version: PromptVersion, *, limit: in
                         Detection.prompt_version_id == version.id),
         ~exists().where(LLMCall.post_id == Post.id, LLMCall.prompt_version_id == version.id,
                         LLMCall.status.in_(TERMINAL)),
+        ~exists().where(LLMBatchItem.post_id == Post.id, LLMBatchItem.batch_id == LLMBatch.id,
+                        LLMBatch.prompt_version_id == version.id, LLMBatch.status.in_(BATCH_OPEN)),
     ).order_by(Post.id)
     return list(session.scalars(query.limit(limit) if limit else query))
 

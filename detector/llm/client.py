@@ -31,6 +31,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from detector.extras import require
+from detector.llm.completions import read_completion, response_format_for, usage_of, with_schema_instruction
 from detector.llm.models import LLMCall
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,7 @@ class LLMClient:
                  backoff_s: float = 1.0, backoff_max_s: float = 30.0, parse_attempts: int = 2,
                  concurrency: int = 4, daily_budget_usd: float | None = None,
                  prices: Mapping[str, tuple[float, float]] | None = None, temperature: float | None = None,
+                 response_format: str = "json_schema",
                  openai_client=None, sleep: Callable[[float], None] = time.sleep):
         self._openai = require("openai", extra="llm", purpose="The LLM path")
         if openai_client is None:
@@ -119,6 +121,8 @@ class LLMClient:
         self._slots = threading.BoundedSemaphore(self.concurrency)  # per process, shared by all threads
         self.daily_budget_usd, self.prices = daily_budget_usd, dict(DEFAULT_PRICES if prices is None else prices)
         self.temperature, self.sleep, self._rng, self._unpriced = temperature, sleep, random.Random(), set()
+        response_format_for(Verdict, response_format)  # fail at construction on an unknown dialect
+        self.response_format = response_format
 
     # -- costs and budget --------------------------------------------------------------------------
     def price(self, model: str) -> tuple[float, float]:
@@ -143,6 +147,21 @@ class LLMClient:
                                  f"${self.daily_budget_usd:.2f}; calls resume tomorrow (UTC) or with a higher budget")
         return spent
 
+    # -- request bodies (shared by online calls and Batch API input lines) ----------------------------
+    def request_body(self, model: str, messages: list[dict], response_format: type[BaseModel] | None) -> dict:
+        """The exact JSON body of one chat completion; the online call and a batch line both send this."""
+        body: dict = {"model": model, "messages": messages}
+        if response_format is not None:
+            body["response_format"] = response_format_for(response_format, self.response_format)
+            if self.response_format != "json_schema":
+                body["messages"] = with_schema_instruction(messages, response_format)
+        if self.temperature is not None:
+            body["temperature"] = self.temperature
+        return body
+
+    def classify_body(self, messages: list[dict], *, model: str | None = None) -> dict:
+        return self.request_body(model or self.classify_model, messages, Verdict)
+
     # -- calls ---------------------------------------------------------------------------------------
     def classify(self, messages: list[dict]) -> CallResult:
         """Stage 2: a ``Verdict`` via structured output, asked again on a malformed answer or refusal."""
@@ -166,78 +185,60 @@ class LLMClient:
 
     def _call(self, model: str, messages: list[dict], response_format, timeout: float) -> CallResult:
         result = CallResult(status="invalid", model=model)
+        body = self.request_body(model, messages, response_format)
         for _ in range(self.parse_attempts):
-            raw, latency_ms = self._send(model, messages, response_format, timeout)
+            raw, latency_ms = self._send(body, timeout)
             result.attempts += 1
             result.latency_ms += latency_ms
-            self._add_usage(result, raw)
-            status, value, error = self._read(raw, response_format)
+            try:
+                answer = raw.http_response.json()
+            except ValueError as err:
+                answer = None
+                status, value, error = "invalid", None, f"malformed answer: {type(err).__name__}"
+            else:
+                status, value, error = read_completion(answer, response_format)
+            self._add_usage(result, answer)
             result.status, result.value, result.error = status, value, error
             if status == "ok":
                 break
             log.info("LLM %s answered %s (%s); asking again", model, status, error)
         return result
 
-    def _read(self, raw, response_format) -> tuple[str, Any, str | None]:
-        openai = self._openai
-        try:
-            completion = raw.parse()
-        except openai.ContentFilterFinishReasonError:
-            return "refused", None, "stopped by the provider's content filter"
-        except openai.LengthFinishReasonError:
-            return "invalid", None, "answer cut off at the token limit"
-        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as err:  # pydantic errors are ValueErrors
-            return "invalid", None, f"malformed answer: {type(err).__name__}: {str(err)[:300]}"
-        if not completion.choices:
-            return "invalid", None, "answer without choices"
-        choice = completion.choices[0]
-        message = choice.message
-        if getattr(message, "refusal", None):
-            return "refused", None, f"refused: {message.refusal[:300]}"
-        if response_format is not None:
-            parsed = getattr(message, "parsed", None)
-            return ("ok", parsed, None) if parsed is not None else ("invalid", None, "empty answer")
-        if choice.finish_reason == "length":
-            return "invalid", None, "answer cut off at the token limit"
-        text = (message.content or "").strip()
-        return ("ok", text, None) if text else ("invalid", None, "empty answer")
-
-    def _add_usage(self, result: CallResult, raw) -> None:
+    def _add_usage(self, result: CallResult, answer) -> None:
         """Tokens from the raw body: they are billed even when the answer then fails to parse."""
-        try:
-            usage = raw.http_response.json().get("usage") or {}
-            pt, ct = int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
-        except (ValueError, AttributeError, TypeError):
-            pt = ct = 0
+        pt, ct = usage_of(answer)
         result.prompt_tokens, result.completion_tokens = result.prompt_tokens + pt, result.completion_tokens + ct
         result.cost_usd += self.cost(result.model, pt, ct)
 
-    def _send(self, model: str, messages: list[dict], response_format, timeout: float):
-        """One request, retried on transient failures; returns the SDK's raw response and its latency."""
+    def _send(self, body: dict, timeout: float):
+        """One chat completion, retried on transient failures; returns the SDK's raw response and its latency."""
+        def send():
+            with self._slots:
+                started = time.perf_counter()
+                raw = self.sdk.chat.completions.with_raw_response.create(**body, timeout=timeout)
+                return raw, (time.perf_counter() - started) * 1000
+        return self.call_api(body["model"], send)
+
+    def call_api(self, what: str, fn: Callable[[], Any]) -> Any:
+        """``fn()`` (any SDK call), retried on 408/409/429/5xx, timeouts and connection errors.
+
+        Raises ``LLMUnavailable`` when retries run out and ``LLMRequestError`` on a request the
+        endpoint refused (auth, unknown model, quota, a 404 from a server without that route)."""
         openai = self._openai
-        extra = {} if self.temperature is None else {"temperature": self.temperature}
         for attempt in range(self.max_retries + 1):
             try:
-                with self._slots:
-                    started = time.perf_counter()
-                    api = self.sdk.chat.completions.with_raw_response
-                    if response_format is None:
-                        raw = api.create(model=model, messages=messages, timeout=timeout, **extra)
-                    else:
-                        raw = api.parse(model=model, messages=messages, response_format=response_format,
-                                        timeout=timeout, **extra)
-                    return raw, (time.perf_counter() - started) * 1000
+                return fn()
             except openai.APIConnectionError as err:  # includes APITimeoutError
                 failure = err
             except openai.APIStatusError as err:
                 transient = err.status_code in (408, 409, 429) or err.status_code >= 500
                 if not transient or getattr(err, "code", None) == "insufficient_quota":
-                    raise LLMRequestError(f"{model}: HTTP {err.status_code}: {str(err)[:300]}") from err
+                    raise LLMRequestError(f"{what}: HTTP {err.status_code}: {str(err)[:300]}") from err
                 failure = err
             if attempt >= self.max_retries:
-                raise LLMUnavailable(f"{model}: {_describe(failure)} (after {attempt + 1} attempts)") from failure
+                raise LLMUnavailable(f"{what}: {_describe(failure)} (after {attempt + 1} attempts)") from failure
             delay = self._delay(attempt, failure)
-            log.warning("LLM %s: %s; retrying in %.1f s", model, _describe(failure), delay)
+            log.warning("LLM %s: %s; retrying in %.1f s", what, _describe(failure), delay)
             self.sleep(delay)
         raise AssertionError("unreachable")  # the last attempt returns or raises
 
@@ -290,7 +291,7 @@ def make_client(settings, **overrides) -> LLMClient:
     for name, setting in (("profile_model", "llm_profile_model"), ("classify_model", "llm_classify_model"),
                           ("timeout_s", "llm_timeout_s"), ("max_retries", "llm_max_retries"),
                           ("concurrency", "llm_concurrency"), ("daily_budget_usd", "llm_daily_budget_usd"),
-                          ("prices", "llm_prices")):
+                          ("prices", "llm_prices"), ("response_format", "llm_response_format")):
         value = getattr(settings, setting, None)
         if value is not None and value != {}:
             options[name] = {k: tuple(v) for k, v in value.items()} if name == "prices" else value

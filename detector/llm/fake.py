@@ -12,6 +12,9 @@ ones; a classify request (with ``response_format``) flags a post that shows one 
 in the profile it was given. So a profile built from good examples scores better than one built from
 bad ones, which is what the evaluation gate needs to be tested. Faults are scripted with ``fail_next``
 (one-shot, in order) or ``fail_always``: 429, 500, timeout, malformed, refusal, length.
+
+The same fake serves the Files and Batches API (``fake.batches``, see ``fake_batch``): uploaded
+request lines are answered by these rules and this fault script when the batch finishes.
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+from detector.llm.fake_batch import FakeBatchAPI
 
 FAULTS = ("429", "500", "timeout", "malformed", "refusal", "length")
 FEATURES = {
@@ -67,8 +73,9 @@ def error_body(status: int) -> dict:
 class FakeLLM:
     """The rules and the fault script; thread-safe; records every request body in ``requests``."""
 
-    def __init__(self, *, timeout_delay_s: float = 1.0):
+    def __init__(self, *, timeout_delay_s: float = 1.0, batch_complete_after: int = 1):
         self.requests: list[dict] = []
+        self.batches = FakeBatchAPI(self, complete_after=batch_complete_after)
         self.timeout_delay_s = timeout_delay_s
         self._faults: list[str] = []
         self._always: str | None = None
@@ -134,17 +141,31 @@ class FakeLLM:
                    "confidence": round(min(0.95, 0.6 + 0.15 * len(hits)), 2) if hits else 0.7}
         return json.dumps(verdict)
 
+    def route(self, method: str, url: str, content_type: str, body: bytes) -> tuple[int, object, dict, str | None]:
+        """``(status, JSON object or bytes, headers, fault)`` for one HTTP request to the fake."""
+        split = urlsplit(url)
+        if split.path.endswith("/chat/completions") and method == "POST":
+            try:
+                payload = json.loads(body or b"{}")
+            except ValueError:
+                return 400, {"error": {"message": "invalid JSON body", "type": "invalid_request_error"}}, {}, None
+            status, answer, fault = self.answer(payload)
+            return status, answer, {"retry-after-ms": "10"} if status == 429 else {}, fault
+        status, answer = self.batches.handle(method, split.path, dict(parse_qsl(split.query)), content_type, body)
+        return status, answer, {}, None
+
     def transport(self):
         """An ``httpx2.MockTransport`` serving this fake in-process (a timeout raises ``ReadTimeout``)."""
         import httpx2
 
         def handle(request):
-            if not request.url.path.endswith("/chat/completions"):
-                return httpx2.Response(404, json={"error": {"message": "not found", "type": "invalid_request_error"}})
-            status, body, fault = self.answer(json.loads(request.content or b"{}"))
+            status, body, headers, fault = self.route(request.method, str(request.url),
+                                                      request.headers.get("content-type", ""), request.read())
             if fault == "timeout":
                 raise httpx2.ReadTimeout("fake timeout", request=request)
-            return httpx2.Response(status, json=body, headers={"retry-after-ms": "10"} if status == 429 else {})
+            if isinstance(body, bytes):
+                return httpx2.Response(status, content=body, headers={"content-type": "application/octet-stream"})
+            return httpx2.Response(status, json=body, headers=headers)
 
         return httpx2.MockTransport(handle)
 
@@ -186,25 +207,24 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args) -> None:  # keep test output clean
         pass
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length)
-        if not self.path.split("?")[0].endswith("/chat/completions"):
-            return self._send(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
-        try:
-            payload = json.loads(raw or b"{}")
-        except ValueError:
-            return self._send(400, {"error": {"message": "invalid JSON body", "type": "invalid_request_error"}})
-        status, body, fault = self.fake.answer(payload)
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        self._route("GET", b"")
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._route("POST", self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+
+    def _route(self, method: str, raw: bytes) -> None:
+        status, body, headers, fault = self.fake.route(method, self.path, self.headers.get("Content-Type", ""), raw)
         if fault == "timeout":
             time.sleep(self.fake.timeout_delay_s)
-        self._send(status, body, {"retry-after-ms": "10"} if status == 429 else {})
+        self._send(status, body, headers)
 
-    def _send(self, status: int, body: dict, headers: dict | None = None) -> None:
-        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    def _send(self, status: int, body: dict | bytes, headers: dict | None = None) -> None:
+        binary = isinstance(body, bytes)
+        data = body if binary else json.dumps(body, ensure_ascii=False).encode("utf-8")
         try:
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", "application/octet-stream" if binary else "application/json")
             self.send_header("Content-Length", str(len(data)))
             for key, value in (headers or {}).items():
                 self.send_header(key, value)

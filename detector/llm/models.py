@@ -50,6 +50,12 @@ class LLMCall(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
+# A batch in one of these holds its posts: they are not sent again (online or in another batch) until
+# it is closed (ingested, or failed/expired/cancelled, which returns its unanswered posts to the pool).
+BATCH_OPEN = ("preparing", "submitted", "validating", "in_progress", "finalizing", "completed", "cancelling")
+BATCH_CLOSED = ("ingested", "failed", "expired", "cancelled")
+
+
 class LLMBatch(Base):
     """One submission to the provider's Batch API (backfills: half the price, results within 24 h).
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Sequence
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from detector.audit.models import AuditLog
@@ -38,6 +39,15 @@ class ProfileFailed(LLMError):
 
 class ActivationRefused(Exception):
     """The version scores worse than the active one (or cannot be compared); ``force`` overrides."""
+
+
+class ActivationConflict(ActivationRefused):
+    """Another activation of the same content type committed while this one ran: nothing changed here.
+
+    The partial unique index ``uq_prompt_versions_one_active`` refused the second active row; the
+    caller's transaction is rolled back. Re-running shows the new state (and applies the gate again).
+    A subclass of ``ActivationRefused`` so every caller that reports a refusal reports this too.
+    """
 
 
 @dataclass(frozen=True)
@@ -267,11 +277,17 @@ def activate(session: Session, version_id: int, *, actor: str, force: bool = Fal
     if not ok and not force:
         raise ActivationRefused(f"{candidate.version} not activated: {message} (use --force to override)")
     now = datetime.now(timezone.utc)
-    for row in session.scalars(select(PromptVersion).where(PromptVersion.content_type == candidate.content_type,
-                                                           PromptVersion.is_active.is_(True))):
-        row.is_active = False
-    session.flush()
-    candidate.is_active, candidate.activated_at = True, now
+    name, content_type = candidate.version, candidate.content_type  # unreadable after a failed flush
+    try:
+        for row in session.scalars(select(PromptVersion).where(PromptVersion.content_type == candidate.content_type,
+                                                               PromptVersion.is_active.is_(True))):
+            row.is_active = False
+        session.flush()
+        candidate.is_active, candidate.activated_at = True, now
+        session.flush()
+    except IntegrityError as err:  # the loser of two concurrent activations; the caller rolls back
+        raise ActivationConflict(f"{name} not activated: another activation of {content_type!r} committed "
+                                 "first; re-run to see the new active version") from err
     session.add(AuditLog(actor=actor, action="prompt.activate", subject_type="prompt_version", subject_id=candidate.id,
                          details={"content_type": candidate.content_type, "version": candidate.version,
                                   "previous": current.version if current else None, "forced": force and not ok,

@@ -89,3 +89,38 @@ def test_baseline_command(files):
     out = json.loads(cli("baseline", "--dataset", files["dataset"], "--n", 20, "--embedder", "hashing", "--json"))
     assert out["train"] == {"seller": 20, "normal": 20} and out["n"] == 80 and out["f1"] > 0.8
     assert out["embedder"] == "hashing-3gram-256"
+
+
+def test_backfill_batches_poll_cancel_round_trip(server, files):
+    from detector.cli.runtime import ensure_schema
+    from detector.db.session import session_scope
+    from detector.settings import get_settings
+    from tests.llm.conftest import add_posts
+
+    url = server.base_url
+    version = json.loads(cli("generate", "-t", "listing", "--dataset", files["dataset"], "--n", 20, "--base-url", url,
+                             "--export-dir", files["dataset"].parent / "generated", "--json"))
+    cli("activate", version["version"])
+    ensure_schema(get_settings())
+    with session_scope() as session:
+        add_posts(session, ["도매 특가 문의 010-1111-2222", "이사 가면서 책상 정리해요", "FREE prize call now 08001234"])
+    out = json.loads(cli("backfill", "--batch", "--base-url", url, "--json"))
+    (sub,) = out["batches"]
+    assert out["mode"] == "batch" and sub["requests"] == 3 and server.fake.batches.created == 1
+    (row,) = [json.loads(line) for line in cli("batches", "--json").splitlines()]
+    assert (row["id"], row["status"], row["provider_batch_id"]) == (sub["batch_id"], "submitted", sub["provider_batch_id"])
+    (row,) = [json.loads(line) for line in cli("batches", "--poll", "--base-url", url, "--json").splitlines()]
+    assert row["status"] == "ingested" and row["counts"]["detections"] == 3 and row["counts"]["positives"] == 2
+    assert "ingested" in cli("batches") and json.loads(cli("backfill", "--batch", "--base-url", url, "--json"))[
+        "batches"] == []
+
+    with session_scope() as session:
+        add_posts(session, ["동네 이웃 나눔 합니다", "아이 옷 정리"], start=10)
+    (second,) = json.loads(cli("backfill", "--batch", "--base-url", url, "--json"))["batches"]
+    assert "cancelling" in cli("cancel-batch", second["batch_id"], "--base-url", url)
+    assert "already closed" in cli("cancel-batch", sub["batch_id"], "--base-url", url, code=2)
+    assert "no llm batch" in cli("cancel-batch", 999, "--base-url", url, code=2)
+    listed = [json.loads(line) for line in cli("batches", "--poll", "--base-url", url, "--json").splitlines()]
+    assert [b["status"] for b in listed] == ["cancelled", "ingested"]
+    assert json.loads(cli("backfill", "--online", "--base-url", url, "--json")) == {
+        "mode": "online", "classified": 2, "error": None}

@@ -177,3 +177,27 @@ def test_a_slow_stub_server_times_out_and_the_retry_succeeds(fake, sleeps):
         client = LLMClient(openai_client=sdk, timeout_s=0.2, sleep=sleeps.append)
         result = client.classify(messages("책상 팝니다"))
     assert result.status == "ok" and len(fake.requests) == 2 and len(sleeps) == 1
+
+
+def test_json_object_dialect_for_servers_without_json_schema(make_client, fake):
+    """llama-cpp-python's server answers HTTP 500 to ``json_schema`` and died on a grammar built from
+    ``maxLength: 2000`` (both measured against a real model): JSON mode, the bare shape as ``schema``,
+    the schema spelled out in the system message, and the same validation of the answer."""
+    client = make_client(response_format="json_object")
+    result = client.classify(messages("정품 도매 문의 010-1234-5678"))
+    assert result.status == "ok" and result.value.is_professional_seller
+    sent = fake.requests[0]
+    assert sent["response_format"]["type"] == "json_object" and "json_schema" not in sent["response_format"]
+    wire = json.dumps(sent["response_format"]["schema"])
+    assert '"confidence"' in wire and "maxLength" not in wire and "maximum" not in wire
+    shape = {k: v for k, v in Verdict.model_json_schema().items() if k != "description"}  # no docstring
+    system = sent["messages"][0]
+    assert system["role"] == "system" and system["content"].endswith(
+        json.dumps(shape, separators=(",", ":")))
+    assert messages("x")[0]["content"] in system["content"]  # the template is kept, the schema appended
+    assert client.classify_body(messages("x"))["response_format"]["type"] == "json_object"  # batch lines too
+
+
+def test_unknown_dialect_is_refused_at_construction(make_client):
+    with pytest.raises(ValueError, match="json_object"):
+        make_client(response_format="xml")
