@@ -9,7 +9,6 @@ moderator can act on; the app shows it in an error box instead of a traceback.
 
 from __future__ import annotations
 
-from collections import Counter
 from contextlib import contextmanager
 from datetime import datetime
 
@@ -26,12 +25,12 @@ from detector.llm.models import LLMCall, PromptVersion
 from detector.posts.models import Author, Post
 from detector.review.models import Detection
 from detector.review.models import ModeratorDecision as Decision
-from detector.review.service import DecisionError, decisions_in_force, record_decision, revert_decision
+from detector.review import queue
+from detector.review.service import DecisionError, record_decision, revert_decision
 from detector.settings import get_settings, redact_url
 from detector.similarity.models import AllowlistEntry, Cluster, ClusterEvent, ClusterMember, ClusterSnapshot
 from detector.similarity.models import NearDuplicateEdge as Edge
 
-STATUS_OF = {"confirm_abuse": "confirmed", "benign": "benign", "escalate": "escalated"}
 __all__ = ["BackendUnavailable", "DecisionError", "User"]  # and the functions below
 
 
@@ -66,75 +65,15 @@ def _dict(obj, *fields: str) -> dict:
     return {f: getattr(obj, f) for f in fields}
 
 
-def _fresh_authors(s: Session, cluster_ids) -> dict[int, int]:
-    """Per cluster, how many of its authors a 'confirm abuse' would sanction now."""
-    query = (select(ClusterMember.cluster_id, func.count(func.distinct(Post.author_id)))
-             .join(Post, Post.id == ClusterMember.post_id).join(Author, Author.id == Post.author_id)
-             .where(ClusterMember.cluster_id.in_(list(cluster_ids)), Author.status != "sanctioned"))
-    return dict(s.execute(query.group_by(ClusterMember.cluster_id)).all())
-
-
 def content_types(url: str) -> list[str]:
     with _session(url) as s:
         return sorted(s.scalars(union(*(select(m.content_type) for m in (Alert, Detection, PromptVersion)))))
 
 
-def list_queue(url: str, *, content_types=None, paths=None, statuses=("open",), since: datetime | None = None,
-               until: datetime | None = None, sort: str = "newest", limit: int = 100) -> list[dict]:
-    """Alerts, and positive LLM detections (whose status comes from their decisions), filtered."""
+def list_queue(url: str, **filters) -> list[dict]:
+    """The review queue (``detector.review.queue.list_queue``: its filters, plain dicts)."""
     with _session(url) as s:
-        q = (select(Alert, Cluster.size, Cluster.distinct_authors).where(Alert.status.in_(list(statuses)))
-             .outerjoin(Cluster, Cluster.id == Alert.cluster_id))
-        dq = (select(Detection, Post.text).join(Post, Post.id == Detection.post_id)
-              .where(Detection.path == "llm", Detection.is_positive.is_(True)))
-        for a_col, d_col, wanted in ((Alert.content_type, Detection.content_type, content_types),
-                                     (Alert.path, Detection.path, paths)):
-            if wanted:
-                q, dq = q.where(a_col.in_(list(wanted))), dq.where(d_col.in_(list(wanted)))
-        if since is not None:
-            q, dq = q.where(Alert.created_at >= since), dq.where(Detection.created_at >= since)
-        if until is not None:
-            q, dq = q.where(Alert.created_at < until), dq.where(Detection.created_at < until)
-        order = func.coalesce(Cluster.size, 1).desc() if sort == "largest" else Alert.created_at.desc()
-        items = _alert_items(s, s.execute(q.order_by(order, Alert.id.desc()).limit(limit)).all())
-        detections = s.execute(dq.order_by(Detection.created_at.desc()).limit(limit)).all()
-        decided = decisions_in_force(s, "detection", [d.id for d, _ in detections])
-        unsanctioned = set(s.scalars(select(Post.id).join(Author, Author.id == Post.author_id).where(
-            Post.id.in_([d.post_id for d, _ in detections if d.post_id]), Author.status != "sanctioned")))
-        for det, text in detections:
-            d = decided.get(det.id)
-            fields = _dict(det, "id", "content_type", "path", "created_at", "cluster_id", "post_id", "score")
-            item = {"kind": "detection", **fields, "status": STATUS_OF[d.decision] if d else "open",
-                    "size": 1, "distinct_authors": 1, "growth": {}, "new_account_share": None,
-                    "rule": det.reason, "sample": text, "to_sanction": int(det.post_id in unsanctioned),
-                    "decision_id": d and d.id,
-                    "decided_by": d and d.moderator}
-            if item["status"] in statuses:
-                items.append(item)
-    key = (lambda i: (i["size"], i["created_at"])) if sort == "largest" else (lambda i: i["created_at"])
-    return sorted(items, key=key, reverse=True)[:limit]
-
-
-def _alert_items(s: Session, rows) -> list[dict]:
-    fresh = _fresh_authors(s, {a.cluster_id for a, *_ in rows if a.cluster_id})
-    done_posts = set(s.scalars(select(Post.id).join(Author, Author.id == Post.author_id).where(
-        Post.id.in_([a.post_id for a, *_ in rows if a.post_id]), Author.status == "sanctioned")))
-    decided = decisions_in_force(s, "alert", [a.id for a, *_ in rows])
-    items = []
-    for alert, size, authors in rows:
-        summary, d = alert.summary or {}, decided.get(alert.id)
-        to_sanction = (fresh.get(alert.cluster_id, 0) if alert.cluster_id
-                       else int(alert.post_id is not None and alert.post_id not in done_posts))
-        items.append({"kind": "alert", **_dict(alert, "id", "content_type", "path", "status", "created_at",
-                                                "cluster_id", "post_id"),
-                      "size": size or summary.get("size") or 1, "score": None,
-                      "distinct_authors": authors or summary.get("distinct_authors") or 1,
-                      "growth": summary.get("growth") or {},
-                      "new_account_share": summary.get("new_account_share"),
-                      "rule": summary.get("rule") or alert.rule, "to_sanction": to_sanction,
-                      "sample": str(((summary.get("samples") or [{}])[0]).get("text") or ""),
-                      "decision_id": d and d.id, "decided_by": d and d.moderator})
-    return items
+        return queue.list_queue(s, **filters)
 
 
 def decide(url: str, kind: str, subject_id: int, decision: str, moderator: str, *, note: str | None = None,
@@ -219,7 +158,7 @@ def cluster_detail(url: str, cluster_id: int, samples: int = 8) -> dict | None:
                                             AlertDelivery.channel == "slack"))],
             "allowlist": [_dict(e, "id", "expires_at") for e in s.scalars(select(AllowlistEntry).filter_by(
                 **by_cluster, revoked_at=None))],
-            "to_sanction": _fresh_authors(s, [cluster_id]).get(cluster_id, 0),
+            "to_sanction": queue.fresh_authors(s, [cluster_id]).get(cluster_id, 0),
             "events": [_dict(e, "kind", "other_cluster_id", "created_at") for e in
                        s.scalars(select(ClusterEvent).filter_by(**by_cluster).order_by(ClusterEvent.id))],
             "decisions": _history(s, [("cluster", cluster_id)] + [("alert", a.id) for a in alerts]),
@@ -292,27 +231,25 @@ def activate_prompt_version(url: str, version_id: int, actor: str, *, force: boo
 
 
 def metrics(url: str, since: datetime) -> dict:
-    """Alert volume, decisions per path, LLM cost/latency, queue age and dead letters since ``since``."""
+    """Operations since ``since``: alert volume, LLM cost/latency, queue age and dead letters."""
     with _session(url) as s:
-        subjects = {kind: set(s.scalars(select(Decision.subject_id).filter_by(subject_type=kind).where(
-            Decision.created_at >= since))) for kind in ("alert", "detection", "cluster")}
-        path_of = {"alert": dict(s.execute(select(Alert.id, Alert.path).where(
-                       Alert.id.in_(subjects["alert"]))).all()),
-                   "detection": dict(s.execute(select(Detection.id, Detection.path).where(
-                       Detection.id.in_(subjects["detection"]))).all())}  # cluster decisions: similarity
-        per_path = Counter((path_of.get(kind, {}).get(sid, "similarity"), d.decision)
-                           for kind, ids in subjects.items() for sid, d in decisions_in_force(s, kind, ids).items())
         calls = s.execute(select(LLMCall.created_at, LLMCall.cost_usd, LLMCall.latency_ms, LLMCall.status)
                           .where(LLMCall.created_at >= since))
-        dead = open_dead_letters(s, limit=100)
         return {"alerts": [r._asdict() for r in s.execute(select(Alert.created_at, Alert.path)
                                                            .where(Alert.created_at >= since))],
-                "decisions": [{"path": p, "decision": d, "count": n}
-                              for (p, d), n in sorted(per_path.items())],
                 "llm_calls": [r._asdict() for r in calls],
                 "open_alerts": tuple(s.execute(select(func.count(), func.min(Alert.created_at))
                                                .where(Alert.status == "open")).one()),
                 "pending_posts": tuple(s.execute(select(func.count(), func.min(Post.ingested_at))
                                                  .where(Post.status == "pending")).one()),
                 "dead_letters": [_dict(d, "id", "task_name", "task_id", "error", "attempts", "created_at",
-                                       "args") for d in dead]}
+                                       "args") for d in open_dead_letters(s, limit=100)]}
+
+
+def online_metrics(url: str, span: str) -> dict:
+    """Per-path figures from ``detector.metrics`` (the CLI's rule) and that window's stored hourly series."""
+    from detector.metrics.service import compute
+    from detector.metrics.snapshots import history
+
+    with _session(url) as s:
+        return {"rows": compute(s, span=span), "history": history(s, span=span, content_type="all")}

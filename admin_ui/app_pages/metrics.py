@@ -1,7 +1,9 @@
 """Metrics page: is the system keeping up, and are its detections right?
 
-Precision per path comes from moderators' decisions in force (reverted ones do not count):
-confirmed / (confirmed + benign); escalations are still open questions and are left out.
+The operations part (queue, alert volume, LLM cost, dead letters) reads ``data.metrics``; precision,
+recall and caught share per path, content type and prompt version come from ``detector.metrics``
+through ``data.online_metrics`` (the same figures as ``detector metrics``), with the audit sample's
+missed-rate estimate and the hourly snapshots as a series.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from admin_ui.app_pages import _ui
 
 WINDOWS = {"Last 24 hours": timedelta(days=1), "Last 7 days": timedelta(days=7),
            "Last 30 days": timedelta(days=30), "Last 90 days": timedelta(days=90)}
+SPANS = {"Last 24 hours": "1d", "Last 7 days": "7d", "Last 30 days": "30d", "All time": "all"}
 
 settings, user, url = _ui.context()
 st.title("Metrics")
@@ -58,22 +61,73 @@ if m["alerts"]:
 else:
     st.caption("No alerts in this window.")
 
-st.subheader("Decisions and precision per path")
-if m["decisions"]:
-    table = pd.DataFrame(m["decisions"]).pivot_table(index="path", columns="decision", values="count",
-                                                     aggfunc="sum", fill_value=0)
-    for col in ("confirm_abuse", "benign", "escalate"):
-        if col not in table:
-            table[col] = 0
-    judged = table["confirm_abuse"] + table["benign"]
-    table["precision"] = table["confirm_abuse"] / judged.where(judged > 0)
-    st.dataframe(table[["confirm_abuse", "benign", "escalate", "precision"]].rename(columns={
-        "confirm_abuse": "confirmed", "escalate": "escalated"}), key="m_precision",
-        column_config={"precision": st.column_config.NumberColumn(format="percent")})
-    st.caption("Precision = confirmed / (confirmed + benign), from the decisions in force "
-               "(reverted ones excluded).")
+st.subheader("Precision and recall per path")
+span = SPANS[st.selectbox("Flags raised and accounts sanctioned in", list(SPANS), index=1, key="m_span")]
+online = data.online_metrics(url, span)
+rows = online["rows"]
+
+
+def table(rows: list[dict], first: str) -> pd.DataFrame:
+    """One line per row: each figure as a share, its 95 % Wilson interval, and its sample size."""
+    out = []
+    for r in rows:
+        line = {first: r["prompt_version"] if first == "prompt" else r["path"], "content type": r["content_type"]}
+        for name, key in (("precision", "precision"), ("recall", "recall"), ("caught", "caught")):
+            m = r[key]
+            line[name] = m["value"]
+            line[f"{name} 95% CI"] = "—" if m["value"] is None else f"{m['low']:.0%}–{m['high']:.0%}"
+            if name != "caught":  # caught shares recall's sample: the sanctioned accounts
+                line[f"{name} n"] = m["n"]
+        line.update(flags=r["flags"], open=r["decisions"]["open"], escalated=r["decisions"]["escalate"])
+        out.append(line)
+    return pd.DataFrame(out)
+
+
+SHARE = {k: st.column_config.NumberColumn(format="percent") for k in ("precision", "recall", "caught")}
+if not rows:
+    st.caption("Nothing flagged and no account sanctioned in this window.")
 else:
-    st.caption("No decisions in this window.")
+    per_path = [r for r in rows if r["prompt_version_id"] is None]
+    st.dataframe(table(per_path, "path"), hide_index=True, key="m_paths", column_config=SHARE)
+    st.caption("Precision = confirmed / decided among the flags raised in the window (decisions in force now; "
+               "escalations are not decisions). Recall = share of the accounts sanctioned in the window that the "
+               "path flagged, whoever found them (any path, users' reports, the audit sample). Caught = share of "
+               "them whose sanction came from this path's flag. \"any\" pools the detection paths; \"report\" "
+               "and \"audit\" are inputs to review, not paths.")
+    versions = [r for r in rows if r["prompt_version_id"] is not None]
+    if versions:
+        st.markdown("**Per prompt version** (recall among the sanctioned accounts whose posts that version judged)")
+        st.dataframe(table(versions, "prompt"), hide_index=True, key="m_versions", column_config=SHARE)
+    overall = next(r for r in rows if r["path"] == "any" and r["content_type"] == "all")
+    audit = next((r for r in rows if r["path"] == "audit" and r["content_type"] == "all"), None)
+    known, missed = overall["sanctioned"], audit and audit["missed_rate"]
+    cols = st.columns(5)
+    cols[0].metric("Sanctioned accounts", known["total"], border=True)
+    cols[1].metric("Flagged by a path", known["flagged_by_a_path"], border=True)
+    cols[2].metric("Found only by reports or audit", known["only_reports_or_audit"], border=True,
+                   help="Sanctioned accounts that no detection path had flagged.")
+    cols[3].metric("Found otherwise", known["found_otherwise"], border=True,
+                   help="Sanctioned from a post or author page with no flag, report or audit item.")
+    cols[4].metric("Missed rate (audit)", "—" if not missed or missed["value"] is None else f"{missed['value']:.1%}",
+                   border=True, help="Share of randomly audited unflagged posts that moderators confirmed as "
+                   "professional sellers" + ("" if not missed or missed["value"] is None else
+                                             f": 95 % CI {missed['low']:.1%}–{missed['high']:.1%}, "
+                                             f"n = {missed['n']} decided"))
+    st.caption("Sanctioned accounts per path that caught them: " + ", ".join(
+        f"{who} {n}" for who, n in overall["caught_by"].items()) if overall["caught_by"] else
+        "No account sanctioned in this window.")
+
+history = pd.DataFrame(online["history"])
+if history.empty:
+    st.caption("No stored snapshots for this window yet: `detector.maintenance.snapshot_metrics` (hourly) or "
+               "`detector metrics snapshot` stores them.")
+else:
+    cols = st.columns(2)
+    for col, figure in zip(cols, ("precision", "recall"), strict=True):
+        series = history.assign(value=history[figure].map(lambda m: m["value"]),
+                                bucket=pd.to_datetime(history["bucket"], utc=True))
+        col.line_chart(series.pivot_table(index="bucket", columns="path", values="value", aggfunc="last"),
+                       height=220, y_label=figure, x_label="snapshot (UTC)")
 
 st.subheader("LLM cost and latency")
 calls = pd.DataFrame(m["llm_calls"])

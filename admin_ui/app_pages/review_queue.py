@@ -1,4 +1,5 @@
-"""Review queue: open alerts of the similar-content path and positive LLM verdicts, one row each.
+"""Review queue: open alerts of the similar-content path, positive LLM verdicts, users' reports and the
+random audit sample of unflagged posts, one row each (the "Path" filter picks any of them).
 
 Built for scanning: the row's first line has the numbers a moderator decides on (size, accounts,
 growth, new-account share, age), the second the sample text as posted, the third the buttons, each
@@ -18,7 +19,9 @@ AGES = {"Any age": (None, None), "Last hour": (timedelta(hours=1), None),
         "Last 24 hours": (timedelta(days=1), None), "Last 7 days": (timedelta(days=7), None),
         "Older than 24 hours": (None, timedelta(days=1))}  # (newer than, older than)
 STATUSES = ["open", "escalated", "confirmed", "benign"]
-PATHS = ["similarity", "llm"]
+PATHS = ["similarity", "llm", "report", "audit"]
+LABELS = {"llm": "LLM verdict", "report": "User report", "audit": "Audit sample"}
+NOTES = {"llm": "LLM reason: ", "report": "", "audit": "Why it is here: "}
 LIMIT = 100
 
 settings, user, url = _ui.context()
@@ -77,7 +80,7 @@ def bulk_bar(items: list[dict]) -> None:
 
 def headline(item: dict) -> str:
     """Our own words and numbers only (Markdown): the untrusted sample goes through st.text."""
-    label = "Alert" if item["kind"] == "alert" else "LLM verdict"
+    label = "Alert" if item["kind"] == "alert" else LABELS.get(item["path"], f"{item['path']} verdict")
     parts = [f"**{label} #{item['id']}** {_ui.status_badge(item['status'])}", f"`{item['content_type']}`",
              item["path"]]
     if item["kind"] == "alert":
@@ -111,7 +114,7 @@ def row(item: dict) -> None:
         sample = " ".join(item["sample"].split())
         st.text(sample[:240] + ("…" if len(sample) > 240 else ""))
         if item["kind"] == "detection" and item["rule"]:
-            st.text(f"LLM reason: {item['rule'][:300]}")
+            st.text(f"{NOTES.get(item['path'], 'Reason: ')}{item['rule'][:300]}")
         if open_work:
             _ui.decision_buttons(item["kind"], item["id"], to_sanction=item["to_sanction"],
                                  has_cluster=bool(item["cluster_id"]), key=key)

@@ -18,6 +18,7 @@ from detector.cli import metrics as metrics_cmd
 from detector.cli import ingest as ingest_cmd
 from detector.cli import ops as ops_cmd
 from detector.cli import prompts as prompts_cmd
+from detector.cli import report as report_cmd
 from detector.cli import slack as slack_cmd
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__.splitlines()[0])
@@ -35,7 +36,8 @@ app.command("config")(ops_cmd.config)
 app.command("demo")(ops_cmd.demo)
 app.command("recluster")(clusters_cmd.recluster)
 app.command("eval")(evaluate_cmd.eval_command)
-app.command("metrics")(metrics_cmd.metrics)
+app.add_typer(metrics_cmd.app, name="metrics")
+app.command("report")(report_cmd.report)
 
 
 def main() -> None:

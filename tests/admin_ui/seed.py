@@ -3,7 +3,8 @@
 One phone-reseller campaign posted by six accounts (four of them days old) with the usual
 obfuscations, whose alert went to Slack; a benign neighbourhood flea-market cluster with an open
 alert; an older cluster already judged benign from Slack; a positive LLM verdict on a phone-buying
-business; two prompt versions; LLM calls; pending posts and a dead letter. One sample carries
+business; a user's report and two random-audit items (one already confirmed: a seller no path
+found); two prompt versions; LLM calls; pending posts, a dead letter and two hourly metric snapshots. One sample carries
 markup (``<script>``, ``**``) so the tests can check that post text is always escaped.
 
 Run ``python -m tests.admin_ui.seed sqlite:///demo.db`` to get a database to click through.
@@ -24,6 +25,8 @@ from detector.llm.models import LLMCall, PromptVersion
 from detector.normalize.text import normalize, text_hash
 from detector.posts.models import Author, Post
 from detector.review.models import Detection
+from detector.metrics.snapshots import take_snapshot
+from detector.review.audit_sample import AUDIT_REASON
 from detector.review.service import record_decision
 from detector.similarity.models import Cluster, ClusterMember, ClusterSnapshot, NearDuplicateEdge
 
@@ -40,6 +43,8 @@ CAMPAIGN = [  # (author index, text, hours ago)
 ]
 MARKET = "주말 아파트 단지 플리마켓 참가자 모집합니다. 토요일 오전 10시 관리사무소 앞, 참가비 없음."
 LOST_CAT = "고양이를 찾습니다. 회색 줄무늬, 이름은 나비. OO동 근처에서 잃어버렸어요. 보신 분 연락 부탁드립니다."
+SHOP = "같은 사진으로 매일 올라오는 노트북 판매글입니다. 재고 20대 보유, 세금계산서 발행 가능."
+QUIET = "캠핑 의자 4개 세트 팝니다. 직거래만, 택배 문의 주세요. 같은 제품 여러 개 있습니다."
 BUYER = "중고폰 최고가 매입합니다. 파손폰, 분실폰, 요금미납폰 모두 매입. 방문 매입 가능, 업체 운영 중 (사업자 등록)."
 
 
@@ -62,6 +67,10 @@ class Seeded:
     prompt_v1: int = 0
     prompt_v2: int = 0
     decided_decision: int = 0
+    report: int = 0
+    audit: int = 0
+    audit_decided: int = 0
+    quiet_seller: int = 0
 
 
 def _post(s, author: Author, text: str, created: datetime, n: int, content_type: str = "listing",
@@ -183,6 +192,25 @@ def seed(url: str, now: datetime | None = None) -> Seeded:
                           status=status, created_at=now - timedelta(hours=i + 1)))
         for i in range(2):
             _post(s, buyer, f"아이폰 매입 {i}", now - timedelta(minutes=30 + i), 500 + i, status="pending")
+        shop, quiet = Author(external_id="laptop_depot"), Author(external_id="quiet_seller")
+        s.add_all([shop, quiet])
+        s.flush()
+        report = Detection(dedupe_key="report:seed", content_type="listing", path="report", mode="report",
+                           post_id=_post(s, shop, SHOP, now - timedelta(hours=4), 600).id, is_positive=True,
+                           reason="reported by user-4412: 매일 같은 사진으로 올려요", created_at=now - timedelta(hours=2))
+        audit = Detection(dedupe_key="audit:seed", content_type="listing", path="audit", mode="audit",
+                          post_id=_post(s, neighbours[0], "아이 자전거 작아져서 팝니다. 한 번 탔어요.",
+                                        now - timedelta(hours=9), 601).id,
+                          is_positive=False, reason=AUDIT_REASON, created_at=now - timedelta(hours=3))
+        audit_done = Detection(dedupe_key="audit:seed-2", content_type="listing", path="audit", mode="audit",
+                               post_id=_post(s, quiet, QUIET, now - timedelta(days=2), 602).id, is_positive=False,
+                               reason=AUDIT_REASON, created_at=now - timedelta(days=1, hours=20))
+        s.add_all([report, audit, audit_done])
+        s.flush()
+        record_decision(s, subject_type="detection", subject_id=audit_done.id, decision="confirm_abuse",
+                        moderator="lee")
+        for hours in (2, 1):  # two hourly points of the metrics series
+            take_snapshot(s, now - timedelta(hours=hours))
         s.add(DeadLetter(task_name="detector.pipeline.process_posts",
                          task_id="5f0c1c2e-dead-4e11-9a7b-000000000001",
                          args={"post_ids": [posts[0].id]}, attempts=8, created_at=now - timedelta(hours=3),
@@ -194,6 +222,7 @@ def seed(url: str, now: datetime | None = None) -> Seeded:
         out.markup_post, out.other_post = posts[4].id, other.id
         out.detection, out.llm_post, out.llm_author = detection.id, llm_post.id, buyer.id
         out.prompt_v1, out.prompt_v2, out.decided_decision = v1.id, v2.id, decided.id
+        out.report, out.audit, out.audit_decided, out.quiet_seller = report.id, audit.id, audit_done.id, quiet.id
     return out
 
 

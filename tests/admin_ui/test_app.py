@@ -293,10 +293,52 @@ def test_metrics_page(app, seeded):
     values = {m.label: m.value for m in at.metric}
     assert values["Open alerts"] == "2" and values["Posts pending"] == "2" and values["Dead letters"] == "1"
     assert values["Calls"] == "3" and values["Errors"] == "1"
-    assert len(at.dataframe) == 2  # precision per path, dead letters
-    assert "embedding dimension 512" in at.dataframe[1].value.to_string()
+    # the seeded audit item confirmed 44 hours ago: a seller that no path flagged
+    assert values["Sanctioned accounts"] == "1" and values["Found only by reports or audit"] == "1"
+    assert values["Flagged by a path"] == "0" and values["Missed rate (audit)"] == "100.0%"
+    paths, versions, dead = (at.dataframe[i].value for i in range(3))
+    line = paths[(paths["path"] == "audit") & (paths["content type"] == "listing")].iloc[0]
+    assert (line["precision"], line["precision n"], line["flags"], line["open"]) == (1.0, 1, 2, 1)
+    similarity = paths[(paths["path"] == "similarity") & (paths["content type"] == "all")].iloc[0]
+    assert (similarity["precision n"], similarity["recall"], similarity["recall n"]) == (1, 0.0, 1)
+    assert list(versions["prompt"]) == ["v1"] and "embedding dimension 512" in dead.to_string()
+    assert len(at.get("vega_lite_chart")) == 4  # alerts, precision and recall snapshots, LLM cost
+    at.selectbox(key="m_span").set_value("Last 24 hours").run()
+    values = {m.label: m.value for m in at.metric}
+    assert values["Missed rate (audit)"] == "—" and values["Sanctioned accounts"] == "1"  # decided 44 h ago
     at.selectbox(key="m_window").set_value("Last 24 hours").run()
-    assert not at.exception and len(at.get("vega_lite_chart")) == 2  # alerts per hour, LLM cost per hour
+    assert not at.exception
+
+
+def test_a_decision_in_the_queue_shows_in_the_metrics(app, seeded):
+    at = app()
+    at.button(key=f"q_alert_{seeded.alert_open}_confirm").click().run()
+    at = open_page(at, "metrics")
+    values = {m.label: m.value for m in at.metric}
+    assert values["Sanctioned accounts"] == "7" and values["Flagged by a path"] == "6"
+    paths = at.dataframe[0].value
+    similarity = paths[(paths["path"] == "similarity") & (paths["content type"] == "listing")].iloc[0]
+    assert (similarity["precision"], similarity["precision n"], similarity["recall"]) == (1.0, 1, round(6 / 7, 4))
+    assert "similarity 6" in texts(at) and "audit 1" in texts(at)  # who caught the sanctioned accounts
+
+
+def test_reports_and_audit_samples_are_in_the_queue_and_decidable(app, seeded):
+    at = app()
+    shown = texts(at)
+    assert f"User report #{seeded.report}" in shown and f"Audit sample #{seeded.audit}" in shown
+    assert "reported by user-4412" in shown and "random audit sample of unflagged posts" in shown
+    assert f"Audit sample #{seeded.audit_decided}" not in shown  # already confirmed
+    at.multiselect(key="q_paths").select("audit").run()
+    assert [c.key for c in at.checkbox] == [f"sel_detection_{seeded.audit}"]
+    at.button(key=f"q_detection_{seeded.audit}_benign").click().run()
+    assert decisions(seeded.url, "detection", seeded.audit) == [("benign", "kim", "admin_ui", None)]
+    at.multiselect(key="q_paths").set_value(["report"]).run()
+    at.button(key=f"q_detection_{seeded.report}_confirm").click().run()
+    assert decisions(seeded.url, "detection", seeded.report) == [("confirm_abuse", "kim", "admin_ui", None)]
+    assert "1 account sanctioned" in at.success[0].value
+    at = open_page(at, "metrics")
+    values = {m.label: m.value for m in at.metric}
+    assert values["Found only by reports or audit"] == "2" and values["Missed rate (audit)"] == "50.0%"
 
 
 def test_an_unreachable_database_is_an_error_box_not_a_traceback(use_settings):
