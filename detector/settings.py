@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Literal
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
@@ -54,6 +55,13 @@ class Settings(BaseSettings):
     near_duplicate_threshold: float = Field(
         0.85, gt=0, le=1, description="Cosine similarity from which two posts are near-duplicates.")
     near_duplicate_window_days: int = Field(30, ge=1, description="How far back neighbours are looked for.")
+    shingle_edges: bool = Field(True, description="Also link posts whose character-3-gram MinHash Jaccard reaches "
+                                "shingle_jaccard_threshold (templates with changed names/URLs/numbers; see README).")
+    shingle_jaccard_threshold: float = Field(0.5, gt=0, lt=1, description="Estimated Jaccard from which two posts "
+                                             "are shingle near-duplicates; changing it changes the LSH banding, so "
+                                             "posts indexed before no longer match until they leave the window.")
+    shingle_max_candidates: int = Field(100, ge=1, le=10_000, description="Shingle candidates per band key and "
+                                        "per post that are verified (caps the fan-out of very common short texts).")
 
     recluster_window_hours: int = Field(72, ge=1, description="Recent window the periodic reclustering regroups.")
     recluster_every_minutes: int = Field(10, ge=1, le=1440, description="How often beat runs the reclustering.")
@@ -66,6 +74,9 @@ class Settings(BaseSettings):
                                         "cluster's centroid from which a cluster is treated as that benign content.")
     allowlist_days: int = Field(30, ge=1, description="How long a 'benign' decision keeps a cluster's "
                                 "look-alikes from alerting.")
+    audit_sample_per_day: int = Field(20, ge=0, le=10_000, description="Random audit sample: unflagged recent "
+                                      "posts queued for review per content type and UTC day (0 = off); "
+                                      "their decisions give recall's unseen sellers and the missed rate.")
 
     log_level: str = Field("INFO", description="Python logging level.")
     admin_users: dict = Field(default_factory=dict, description='Admin UI accounts as JSON: {"kim": {"password_hash": '
@@ -83,12 +94,19 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = Field(None, description="xapp- token for Socket Mode (no public URL).")
     slack_claim_ttl_seconds: int = Field(60, ge=1, description="After this long, a delivery claimed by a worker "
                                          "that went silent is checked against Slack and retried.")
+    slack_retry_backoff_seconds: float = Field(5.0, gt=0, description="First wait after Slack failed transiently; "
+                                               "doubles per attempt of the same delivery.")
+    slack_retry_backoff_max_seconds: float = Field(300.0, gt=0, description="Cap of that wait. A delivery whose "
+                                                   "task ran out of retries stays pending for the beat sweeper.")
     slack_api_url: str | None = Field(None, description="Slack Web API base URL override (a proxy or a test fake).")
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None
     llm_profile_model: str = Field("gpt-4.1", description="Strong model that writes seller-style profiles (stage 1).")
     llm_classify_model: str = Field("gpt-4.1-mini", description="Cheaper model that classifies posts (stage 2).")
     llm_timeout_s: float = Field(30.0, gt=0, description="Per-request timeout.")
+    llm_response_format: Literal["json_schema", "json_object"] = Field(
+        "json_schema", description="Structured-output dialect of the endpoint: json_schema (OpenAI, vLLM, Ollama, "
+        "llama.cpp llama-server) or json_object (JSON mode plus the schema in the prompt, e.g. llama-cpp-python).")
     llm_max_retries: int = Field(3, ge=0, description="Client retries on 429/5xx/timeouts (tasks use 0 and retry).")
     llm_concurrency: int = Field(4, ge=1, description="Concurrent LLM requests per process.")
     llm_daily_budget_usd: float | None = Field(None, ge=0, description="UTC-day spending cap; unset = unlimited.")
@@ -96,6 +114,12 @@ class Settings(BaseSettings):
                              "merged over the built-in price table.")
     llm_auto_action_daily_cap: int = Field(0, ge=0, description="Automatic actions on positive verdicts per day "
                                            "(0 = off: every verdict goes to the review queue).")
+    llm_backfill_mode: str = Field("online", pattern="^(online|batch)$", description="How the backfill classifies "
+                                   "waiting posts: online calls, or the Batch API (half price, results within 24 h; "
+                                   "needs /v1/files and /v1/batches, which vLLM/Ollama do not serve).")
+    llm_batch_min_posts: int = Field(100, ge=1, description="Batch mode: fewer waiting posts are classified online.")
+    llm_batch_max_requests: int = Field(50_000, ge=1, le=50_000, description="Requests per batch (OpenAI: 50,000).")
+    llm_batch_discount: float = Field(0.5, ge=0, le=1, description="Batch price as a share of the online price.")
 
     @field_validator("default_content_type")
     @classmethod

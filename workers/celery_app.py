@@ -19,6 +19,8 @@ QUEUES = ("ingest", "embed", "cluster", "llm", "alerts", "maintenance")
 # Task name prefix -> queue. Names are the wire contract with producers: keep them stable.
 ROUTES = {
     "detector.ingest_post": {"queue": "ingest"},
+    "detector.ingest_posts": {"queue": "ingest"},
+    "detector.report_post": {"queue": "ingest"},
     "detector.process_posts": {"queue": "embed"},
     "detector.maintenance.*": {"queue": "maintenance"},
     "detector.cluster.*": {"queue": "cluster"},
@@ -67,10 +69,30 @@ def celery_config(settings: Settings) -> dict:
                 "schedule": crontab(minute="*/5"),
                 "options": {"expires": 240},
             },
+            "llm-poll-batches": {
+                "task": "detector.llm.poll_batches",
+                "schedule": crontab(minute="*/5"),
+                "options": {"expires": 240},
+            },
+            "snapshot-metrics": {
+                "task": "detector.maintenance.snapshot_metrics",
+                "schedule": crontab(minute=5),
+                "options": {"expires": 3000},
+            },
+            "sample-audit": {  # hourly; the per-day bound makes every run after the day's first a no-op
+                "task": "detector.maintenance.sample_audit",
+                "schedule": crontab(minute=20),
+                "options": {"expires": 3000},
+            },
             "sweep-stalled-posts": {
                 "task": "detector.maintenance.sweep_stalled_posts",
                 "schedule": crontab(minute="*/5"),
                 "options": {"expires": 240},
+            },
+            "purge-shingle-bands": {
+                "task": "detector.maintenance.purge_shingle_bands",
+                "schedule": crontab(hour="3", minute="40"),
+                "options": {"expires": 3000},
             },
         },
     }

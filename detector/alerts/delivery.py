@@ -12,7 +12,8 @@ every retry after a failed attempt, first asks Slack whether the message is alre
 While a message is being sent the alert may be decided; the second transaction re-renders the
 message and leaves the row ``update_pending`` when it differs from what went out, so the edit
 follows. Transient Slack errors are recorded (``last_error``, ``next_attempt_at`` honouring
-Retry-After) and re-raised for the task to retry; ``SlackRejected`` fails the row for good.
+Retry-After, else a backoff doubling per attempt of the row) and re-raised, carrying that delay as
+``retry_after``, for the task to retry; ``SlackRejected`` fails the row for good.
 Each round first waits for the channel's slot in an in-process token bucket (Slack takes about one
 message per second per channel), so a burst of alerts is spread out instead of answered with 429s.
 """
@@ -40,6 +41,7 @@ CHANNEL = "slack"
 CLAIM_TTL = timedelta(seconds=60)  # a claim older than this belongs to a dead worker
 HISTORY_SKEW = timedelta(minutes=10)  # clock difference tolerated between us and Slack's ts
 MAX_ROUNDS = 3  # an edit superseded while in flight is redone, a bounded number of times
+BACKOFF_S, BACKOFF_MAX_S = 5.0, 300.0  # after a failed attempt n of a row: min(max, base * 2**(n-1))
 
 
 class ChannelRateLimiter:
@@ -95,14 +97,16 @@ def mark_for_update(session: Session, alert_id: int) -> int:
 
 def deliver_alert(session_factory: SessionFactory, alert_id: int, sink: SlackSink, *, admin_base_url: str,
                   now: Callable[[], datetime] | datetime | None = None,
-                  limiter: ChannelRateLimiter | None = None, claim_ttl: timedelta = CLAIM_TTL) -> str:
+                  limiter: ChannelRateLimiter | None = None, claim_ttl: timedelta = CLAIM_TTL,
+                  backoff_s: float = BACKOFF_S, backoff_max_s: float = BACKOFF_MAX_S) -> str:
     """Post or edit the alert's message in ``sink.channel`` as its delivery row requires; return the outcome.
 
     Outcomes (of the first round, when an edit follows at once): ``sent``, ``recovered`` (an earlier
     attempt had posted it), ``updated``, ``already_sent``,
     ``in_progress`` (another worker holds the row; retry after ``claim_ttl``), ``failed`` (Slack
     rejected it), ``skipped_failed``, ``skipped_no_delivery``, ``skipped_no_alert``. Raises
-    ``SlackRateLimited`` (wait ``retry_after``) / ``SlackUnavailable`` after recording them.
+    ``SlackRateLimited`` / ``SlackUnavailable`` after recording them, with ``retry_after`` set to the
+    seconds until the row's next attempt is due (Slack's Retry-After, or the backoff).
     ``session_factory`` is e.g. ``functools.partial(session_scope, url)``; ``now`` a datetime or clock.
     """
     clock = now if callable(now) else (lambda: now) if now is not None else utcnow
@@ -113,7 +117,8 @@ def deliver_alert(session_factory: SessionFactory, alert_id: int, sink: SlackSin
         claim = _claim(session_factory, alert_id, sink.channel, clock(), claim_ttl, admin_base_url)
         if isinstance(claim, str):
             return first or claim
-        outcome, again = _send(session_factory, alert_id, sink, claim, clock, admin_base_url)
+        outcome, again = _send(session_factory, alert_id, sink, claim, clock, admin_base_url,
+                               (backoff_s, backoff_max_s))
         first = first or outcome
         if not again:
             break
@@ -154,7 +159,8 @@ def _claim(session_factory: SessionFactory, alert_id: int, target: str, now: dat
 
 
 def _send(session_factory: SessionFactory, alert_id: int, sink: SlackSink, claim: _Claim,
-          clock: Callable[[], datetime], admin_base_url: str) -> tuple[str, bool]:
+          clock: Callable[[], datetime], admin_base_url: str,
+          backoff: tuple[float, float]) -> tuple[str, bool]:
     """Outside any transaction: call Slack; then transaction 2 records what happened."""
     editing = claim.ts is not None
     try:
@@ -167,8 +173,10 @@ def _send(session_factory: SessionFactory, alert_id: int, sink: SlackSink, claim
             if ts is None:
                 ts = sink.post(alert_id, claim.blocks, claim.text)
     except (SlackRateLimited, SlackUnavailable) as err:
-        backoff = min(300, 5 * 2 ** (claim.attempts - 1))
-        delay = err.retry_after if isinstance(err, SlackRateLimited) else backoff
+        base, cap = backoff
+        delay = min(cap, base * 2 ** min(claim.attempts - 1, 32))  # a day-long outage: no float overflow
+        delay = err.retry_after if isinstance(err, SlackRateLimited) else delay
+        err.retry_after = delay  # SlackUnavailable gets one too: the task's countdown
         _record(session_factory, claim, status="update_pending" if editing else "pending",
                 last_error=str(err), next_attempt_at=clock() + timedelta(seconds=delay))
         raise

@@ -8,10 +8,10 @@ and "sent", and never raised twice for one crossing.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import numpy as np
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from detector.alerts.delivery import mark_for_update
@@ -105,7 +105,15 @@ def evaluate_cluster(session: Session, cluster_id: int, settings: Settings, now:
     return session.get(Alert, inserted[0])
 
 
-def pending_deliveries(session: Session, limit: int = 500) -> list[int]:
-    """Alert ids with a delivery still to do (the sweeper re-dispatches these)."""
+def pending_deliveries(session: Session, limit: int = 500, *, now: datetime | None = None) -> list[int]:
+    """Alert ids with a delivery due now (the sweeper re-dispatches these).
+
+    A row whose ``next_attempt_at`` lies ahead is skipped: after a failure that is its backoff, while
+    sending it is the sender's lease. Re-dispatching it early would start a second retry chain per
+    alert on every sweep during a long Slack outage (still delivered once, but hammering Slack).
+    """
+    now = now or datetime.now(timezone.utc)
     return list(session.scalars(select(AlertDelivery.alert_id).where(
-        AlertDelivery.status.in_(("pending", "sending", "update_pending", "updating"))).distinct().limit(limit)))
+        AlertDelivery.status.in_(("pending", "sending", "update_pending", "updating")),
+        or_(AlertDelivery.next_attempt_at.is_(None), AlertDelivery.next_attempt_at <= now))
+        .distinct().limit(limit)))

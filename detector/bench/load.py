@@ -5,6 +5,10 @@ A producer sends generated posts (private sellers and campaigns) by name at ``ra
 It prints sustained throughput, end-to-end latency (sent → processed, i.e. embedded, linked,
 clustered and alert rules applied) p50/p95/p99, the deepest queue seen, and checks that every post is
 accounted for. It runs on a temporary database it creates on the server and drops afterwards.
+
+``batch`` > 1 sends lists of that many posts to ``detector.ingest_posts`` instead of one
+``detector.ingest_post`` message per post, as a producer that buffers would. Latency then counts
+from when each post was due at the producer, so the wait to fill its batch is included.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ QUEUES = ("ingest", "embed", "cluster", "alerts", "maintenance")
 
 
 def run_load_bench(*, workers: int, rate: float, seconds: int, admin_url: str, broker_url: str,
-                   data_dir: Path) -> dict:
+                   data_dir: Path, batch: int = 1) -> dict:
     import redis
     from celery import Celery
     from sqlalchemy import create_engine, func, select, text
@@ -30,8 +34,11 @@ def run_load_bench(*, workers: int, rate: float, seconds: int, admin_url: str, b
     from detector.db import migrate
     from detector.db.session import reset_engines, session_scope
     from detector.demo.generator import generate_stream
+    from detector.posts.ingest import MAX_TASK_BATCH
     from detector.posts.models import Post, RejectedInput
 
+    if not 1 <= batch <= MAX_TASK_BATCH:
+        raise ValueError(f"batch must be between 1 and {MAX_TASK_BATCH}")
     name = f"sw_load_{uuid.uuid4().hex[:8]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -49,6 +56,7 @@ def run_load_bench(*, workers: int, rate: float, seconds: int, admin_url: str, b
     total = int(rate * seconds)
     stream = generate_stream(n_normal=max(1, int(total * 0.8)), n_campaigns=max(1, total // 150), seed=11)[:total]
     sent_at: dict[str, float] = {}
+    pending: list[tuple[dict, float]] = []  # (record, due) waiting for its batch to fill
     depth = 0
     try:
         time.sleep(8)  # workers start (imports, model load) before the clock starts
@@ -58,8 +66,16 @@ def run_load_bench(*, workers: int, rate: float, seconds: int, admin_url: str, b
             if due > time.time():
                 time.sleep(due - time.time())
             record = {**sample.record, "id": f"load-{i}"}
-            producer.send_task("detector.ingest_post", args=[record], queue="ingest")
-            sent_at[record["id"]] = time.time()
+            if batch == 1:
+                producer.send_task("detector.ingest_post", args=[record], queue="ingest")
+                sent_at[record["id"]] = time.time()
+            else:
+                pending.append((record, due))
+                if len(pending) == batch or i == len(stream) - 1:
+                    records = [r for r, _ in pending]
+                    producer.send_task("detector.ingest_posts", args=[records], queue="ingest")
+                    sent_at.update((r["id"], d) for r, d in pending)
+                    pending.clear()
             if i % max(1, int(rate)) == 0:
                 depth = max(depth, sum(broker.llen(q) for q in QUEUES))
         sent_done = time.time()
@@ -90,7 +106,8 @@ def run_load_bench(*, workers: int, rate: float, seconds: int, admin_url: str, b
                           if r.processed_at and r.external_id in sent_at])
     processed = sum(1 for r in rows if r.status == "processed")
     pct = (lambda q: round(float(np.percentile(latencies, q)), 3) if len(latencies) else None)
-    return {"workers": workers, "rate": rate, "seconds": seconds, "sent": len(sent_at), "processed": processed,
+    return {"workers": workers, "rate": rate, "seconds": seconds, "batch": batch, "sent": len(sent_at),
+            "processed": processed,
             "failed": sum(1 for r in rows if r.status == "failed"), "rejected": rejected,
             "accounted_for": processed + rejected + sum(1 for r in rows if r.status == "failed") == len(sent_at),
             "sustained_posts_per_s": round(processed / (finished - start), 1),

@@ -91,6 +91,8 @@ def load(
     workers: int = typer.Option(2, "--workers", min=1, help="Worker processes (one per core is the maximum)."),
     rate: float = typer.Option(20.0, "--rate", min=0.1, help="Posts per second sent by the producer."),
     seconds: int = typer.Option(30, "--seconds", min=1),
+    batch: int = typer.Option(1, "--batch", min=1, max=500, help="Posts per producer message: 1 sends "
+                              "detector.ingest_post per post, more sends lists to detector.ingest_posts."),
     admin_url: str = typer.Option("postgresql+psycopg://postgres@127.0.0.1:5432/postgres", "--pg-admin-url",
                                   help="Server on which a temporary database is created and dropped."),
     broker_url: str = typer.Option("redis://127.0.0.1:6379/14", "--broker-url", help="Redis (this db is flushed)."),
@@ -104,5 +106,5 @@ def load(
 
     with tempfile.TemporaryDirectory() as tmp:
         result = run_load_bench(workers=workers, rate=rate, seconds=seconds, admin_url=admin_url,
-                                broker_url=broker_url, data_dir=Path(tmp))
+                                broker_url=broker_url, data_dir=Path(tmp), batch=batch)
     typer.echo(json.dumps(result) if as_json else "\n".join(f"{k:>24}  {v}" for k, v in result.items()))

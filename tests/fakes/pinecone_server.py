@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
@@ -27,6 +27,7 @@ import numpy as np
 from detector.index import filters
 from detector.index.base import VectorRecord
 from detector.index.memory import MemoryIndex
+from tests.fakes.http_base import ThreadedHTTPFake
 
 MAX_UPSERT_VECTORS = 1_000
 MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -60,10 +61,11 @@ def _check_metadata(metadata) -> dict:
     return out
 
 
-class FakePinecone:
+class FakePinecone(ThreadedHTTPFake):
     """Pinecone data plane on 127.0.0.1:<random port>, served from a background thread."""
 
     def __init__(self, *, dim: int = 16, api_key: str = "test-key"):
+        super().__init__(_Handler, name="fake-pinecone")
         self.dim = dim
         self.api_key = api_key
         self.index = MemoryIndex(dim)
@@ -75,36 +77,6 @@ class FakePinecone:
         self.largest_body = 0  # largest request body in bytes, accepted or not
         self.last_headers: dict[str, str] = {}
         self._faults: list[tuple[int, float | None]] = []
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle -------------------------------------------------------------------------------
-    def start(self) -> FakePinecone:
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        self._server.block_on_close = False
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
-                                        name="fake-pinecone", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(timeout=5)
-            self._server = None
-
-    def __enter__(self) -> FakePinecone:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        return self._server.server_address[1]
 
     @property
     def host(self) -> str:

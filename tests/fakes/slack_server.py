@@ -10,7 +10,10 @@ Fidelity kept on purpose: ``ts`` strings grow with the wall clock; message metad
 returned by ``conversations.history`` only with ``include_all_metadata``; history is newest first,
 ``oldest`` is exclusive, pages carry ``next_cursor``; a few Block Kit limits are enforced
 (``invalid_blocks``) so an over-long message fails here as it would in Slack. ``hang_next`` stores
-the message and then delays the answer: Slack got it, the client timed out.
+the message and then delays the answer: Slack got it, the client timed out; ``lose_answer_next``
+does the call and answers 5xx: Slack did the work, its gateway failed. ``outage`` answers every call
+with one status until lifted; ``stop()`` and ``start(port=slack.port)`` refuse connections for a
+while and keep the channels.
 
     with FakeSlack() as slack:
         client = make_client(slack.token, base_url=slack.base_url)
@@ -22,16 +25,19 @@ import json
 import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes.http_base import ThreadedHTTPFake
 
 BLOCK_TYPES = {"header", "section", "actions", "context", "divider"}
 
 
-class FakeSlack:
+class FakeSlack(ThreadedHTTPFake):
     """Slack Web API on 127.0.0.1:<random port>, served from a background thread."""
 
     def __init__(self, *, token: str = "xoxb-test"):
+        super().__init__(_Handler, name="fake-slack")
         self.token = token
         self.lock = threading.Lock()
         self.calls: Counter[str] = Counter()
@@ -40,43 +46,30 @@ class FakeSlack:
         self.ephemeral: list[dict] = []
         self._faults: list[tuple[int, float | None, str | None]] = []
         self._hangs: list[float] = []
+        self._lost: list[tuple[int, str | None]] = []
+        self._outage: int | None = None
         self._last_ts = 0.0
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
-    # -- lifecycle and test helpers ----------------------------------------------------------------
-    def start(self) -> FakeSlack:
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        self._server.block_on_close = False
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
-                                        name="fake-slack", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(timeout=5)
-            self._server = None
-
-    def __enter__(self) -> FakeSlack:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
+    # -- test helpers ------------------------------------------------------------------------------
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/api/"
+        return f"http://127.0.0.1:{self.port}/api/"
 
     def fail_next(self, status: int, count: int = 1, retry_after: float | None = None,
                   method: str | None = None) -> None:
         """Answer the next ``count`` calls (of ``method``, if given) with HTTP ``status``."""
         with self.lock:
             self._faults.extend([(status, retry_after, method)] * count)
+
+    def outage(self, status: int | None) -> None:
+        """Answer every call with HTTP ``status`` (doing nothing) until ``outage(None)``."""
+        with self.lock:
+            self._outage = status
+
+    def lose_answer_next(self, status: int = 503, method: str | None = None) -> None:
+        """Do the next call (of ``method``, if given), then answer HTTP ``status`` instead of the result."""
+        with self.lock:
+            self._lost.append((status, method))
 
     def hang_next(self, seconds: float) -> None:
         """Process the next call, then wait ``seconds`` before answering it."""
@@ -96,6 +89,8 @@ class FakeSlack:
         method = parts.path.rsplit("/", 1)[-1]
         with self.lock:
             self.calls[method] += 1
+            if self._outage is not None:
+                return self._outage, f"outage {self._outage}", {}, 0.0
             for i, (status, retry_after, only) in enumerate(self._faults):
                 if only in (None, method):
                     del self._faults[i]
@@ -119,7 +114,12 @@ class FakeSlack:
                      "chat.postEphemeral": self._ephemeral}.get(method)
             if route is None:
                 return 200, {"ok": False, "error": "unknown_method"}, {}, hang
-            return 200, route(args), {}, hang
+            result = route(args)
+            for i, (status, only) in enumerate(self._lost):
+                if only in (None, method):
+                    del self._lost[i]
+                    return status, f"injected {status} after the call took effect", {}, hang
+            return 200, result, {}, hang
 
     def _auth_test(self, _args: dict) -> dict:
         return {"ok": True, "url": "https://sellerwatch-test.slack.com/", "team": "sellerwatch",

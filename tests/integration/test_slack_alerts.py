@@ -106,6 +106,21 @@ def test_rate_limited_then_sent_once(db_url, alert_id, slack, sink):
     assert (row.status, row.attempts, row.last_error, row.next_attempt_at) == ("sent", 2, None, None)
 
 
+def test_sweeper_waits_for_the_backoff(db_url, alert_id, slack, sink):
+    """A row in backoff is not re-dispatched early (a long outage must not start a retry chain per sweep)."""
+    from detector.alerts.service import pending_deliveries
+
+    slack.fail_next(429, 1, retry_after=30, method="chat.postMessage")
+    with pytest.raises(SlackRateLimited):
+        deliver(db_url, alert_id, sink, now=NOW)
+    with session_scope(db_url) as s:
+        assert pending_deliveries(s, now=NOW + timedelta(seconds=29)) == []
+        assert pending_deliveries(s, now=NOW + timedelta(seconds=30)) == [alert_id]
+    delivery_row(db_url, alert_id, next_attempt_at=None)  # a fresh row (no backoff) is due at once
+    with session_scope(db_url) as s:
+        assert pending_deliveries(s, now=NOW) == [alert_id]
+
+
 def test_server_error_and_timeout_never_post_twice(db_url, alert_id, slack, sink):
     slack.fail_next(500, 1, method="chat.postMessage")
     with pytest.raises(SlackUnavailable, match="HTTP 500|500"):
