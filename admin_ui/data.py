@@ -233,7 +233,8 @@ def activate_prompt_version(url: str, version_id: int, actor: str, *, force: boo
 def metrics(url: str, since: datetime) -> dict:
     """Operations since ``since``: alert volume, LLM cost/latency, queue age and dead letters."""
     with _session(url) as s:
-        calls = s.execute(select(LLMCall.created_at, LLMCall.cost_usd, LLMCall.latency_ms, LLMCall.status)
+        calls = s.execute(select(LLMCall.created_at, LLMCall.cost_usd, LLMCall.latency_ms, LLMCall.status,
+                                 LLMCall.stage, LLMCall.cache_hit)
                           .where(LLMCall.created_at >= since))
         return {"alerts": [r._asdict() for r in s.execute(select(Alert.created_at, Alert.path)
                                                            .where(Alert.created_at >= since))],

@@ -138,8 +138,10 @@ else:
     cols = st.columns(5)
     cols[0].metric("Calls", len(calls), border=True)
     cols[1].metric("Cost", f"${cost:.2f}" if cost >= 1 else f"${cost:.4f}", border=True)
-    cols[2].metric("Latency p50", f"{calls['latency_ms'].quantile(0.5):,.0f} ms", border=True)
-    cols[3].metric("Latency p95", f"{calls['latency_ms'].quantile(0.95):,.0f} ms", border=True)
+    # Latency of requests that waited on a model: Batch API lines and cache hits carry no latency.
+    live = calls[(calls["stage"] != "batch") & ~calls["cache_hit"].astype(bool)]["latency_ms"]
+    cols[2].metric("Latency p50", f"{live.quantile(0.5):,.0f} ms" if len(live) else "–", border=True)
+    cols[3].metric("Latency p95", f"{live.quantile(0.95):,.0f} ms" if len(live) else "–", border=True)
     cols[4].metric("Errors", int((calls["status"] != "ok").sum()), border=True)
     st.bar_chart(per_bucket(calls, None, "cost_usd"), height=200, y_label="cost (USD)",
                  x_label="hour (UTC)" if HOURLY else "day (UTC)")

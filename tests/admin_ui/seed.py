@@ -190,6 +190,10 @@ def seed(url: str, now: datetime | None = None) -> Seeded:
             s.add(LLMCall(stage="classify", post_id=llm_post.id, prompt_version_id=v1.id, model="gpt-4o-mini",
                           prompt_tokens=900, completion_tokens=60, cost_usd=cost, latency_ms=ms,
                           status=status, created_at=now - timedelta(hours=i + 1)))
+        for i in range(2):  # Batch API lines: no latency of their own, so not in the latency figures
+            s.add(LLMCall(stage="batch", post_id=llm_post.id, prompt_version_id=v1.id, model="gpt-4o-mini",
+                          prompt_tokens=900, completion_tokens=60, cost_usd=0.0005, latency_ms=0.0,
+                          status="ok", created_at=now - timedelta(hours=i + 1)))
         for i in range(2):
             _post(s, buyer, f"아이폰 매입 {i}", now - timedelta(minutes=30 + i), 500 + i, status="pending")
         shop, quiet = Author(external_id="laptop_depot"), Author(external_id="quiet_seller")
