@@ -6,7 +6,7 @@ moves the row to its final status with a compare-and-set on the open statuses, s
 redelivered task finds it closed and stores nothing twice (detections are also idempotent on their
 ``dedupe_key``). Each output line is judged by ``read_completion``, the online path's reader (a
 refusal is ``refused``, a malformed or out-of-range body ``invalid``, never a made-up verdict), and
-stored by ``store_verdict``, the online path's writer, so positives reach the review queue the same
+stored by ``store_group_answer``, the online path's writer, so positives reach the review queue the same
 way. ``LLMCall`` rows carry ``stage="batch"``, the tokens, the discounted cost and no latency.
 
 ``completed`` ends ``ingested``; ``failed``/``expired``/``cancelled`` keep that status with the error,
@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 
 from detector.db.base import utcnow
 from detector.llm.batch import PREPARE_GRACE, SessionFactory, recover
-from detector.llm.classify import AutoAction, store_verdict
-from detector.llm.client import LLMClient, LLMError, Verdict
+from detector.llm.classify import AutoAction, store_group_answer
+from detector.llm.client import CallResult, LLMClient, LLMError, Verdict
 from detector.llm.completions import read_completion, usage_of
 from detector.llm.models import BATCH_OPEN, LLMBatch, LLMBatchItem, LLMCall, PromptVersion
 from detector.posts.models import Post
@@ -141,18 +141,14 @@ def ingest(session: Session, client: LLMClient, batch: LLMBatch, lines: list[str
         body = response.get("body")
         status, verdict, error = read_completion(body, Verdict)
         prompt_tokens, completion_tokens = usage_of(body)
-        cost = client.cost(batch.model, prompt_tokens, completion_tokens) * discount
+        result = CallResult(status=status, model=batch.model, value=verdict, prompt_tokens=prompt_tokens,
+                            completion_tokens=completion_tokens, error=error,
+                            cost_usd=client.cost(batch.model, prompt_tokens, completion_tokens) * discount)
         counts[status] += 1
-        counts["cost_usd"] += cost
-        for i, post in enumerate(group):
-            session.add(LLMCall(stage="batch", post_id=post.id, prompt_version_id=version.id, model=batch.model,
-                                prompt_tokens=0 if i else prompt_tokens, completion_tokens=0 if i else completion_tokens,
-                                cost_usd=0.0 if i else cost, latency_ms=0.0, cache_hit=bool(i), status=status,
-                                error=error))
-            if status == "ok":
-                detection = store_verdict(session, post, version, batch.model, verdict, mode, auto_action)
-                counts["detections"] += 1
-                counts["positives"] += int(detection.is_positive)
+        counts["cost_usd"] += result.cost_usd
+        stored = store_group_answer(session, group, version, result, stage="batch", mode=mode, auto_action=auto_action)
+        counts["detections"] += len(stored)
+        counts["positives"] += sum(d.is_positive for d in stored)
     counts["cost_usd"] = round(counts["cost_usd"], 8)
     session.flush()
     return counts

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from detector.audit.models import AuditLog
 from detector.db.dialect import insert_for
-from detector.llm.client import (LLMClient, LLMError, Verdict, cached_verdict, endpoint_configured)
+from detector.llm.client import (CallResult, LLMClient, LLMError, Verdict, cached_verdict, endpoint_configured)
 from detector.llm.models import BATCH_OPEN, LLMBatch, LLMBatchItem, LLMCall, PromptVersion
 from detector.llm.profiles import FALLBACK_CONTENT_TYPE, active_version, template_of
 from detector.llm.prompts import build_classify_messages
@@ -131,13 +131,8 @@ def _classify_version(session, client, version, posts, mode, auto_action, done) 
                                     model=model, status="error", error=str(result)[:1000]))
                 failure = failure or result
                 continue
-            for i, post in enumerate(group):
-                row = result.as_row(stage="classify", post_id=post.id, prompt_version_id=version.id)
-                if i:  # the same text again in this batch: answered by the first call, at no cost
-                    row.cache_hit, row.prompt_tokens, row.completion_tokens, row.cost_usd = True, 0, 0, 0.0
-                session.add(row)
-                if result.status == "ok":
-                    done.append(store_verdict(session, post, version, model, result.value, mode, auto_action))
+            done.extend(store_group_answer(session, group, version, result, stage="classify", mode=mode,
+                                           auto_action=auto_action))
         session.flush()
         if failure is not None:
             raise failure
@@ -153,9 +148,7 @@ def pending_groups(session: Session, version: PromptVersion, model: str, posts: 
     """
     keys = {f"llm:{p.id}:{version.id}": p for p in posts}
     existing = {d.dedupe_key: d for d in session.scalars(select(Detection).where(Detection.dedupe_key.in_(list(keys))))}
-    held = set(session.scalars(select(LLMBatchItem.post_id).join(LLMBatch, LLMBatch.id == LLMBatchItem.batch_id).where(
-        LLMBatchItem.post_id.in_([p.id for p in posts]), LLMBatch.prompt_version_id == version.id,
-        LLMBatch.status.in_(BATCH_OPEN))))
+    held = set(session.scalars(held_by_open_batch(version.id).where(LLMBatchItem.post_id.in_([p.id for p in posts]))))
     by_text: dict[str, list[Post]] = {}
     for key, post in keys.items():
         if key in existing:
@@ -173,6 +166,27 @@ def pending_groups(session: Session, version: PromptVersion, model: str, posts: 
                                 cache_hit=True, status="ok"))
             done.append(store_verdict(session, post, version, model, verdict, mode, auto_action))
     return pending
+
+
+def held_by_open_batch(version_id: int):
+    """Ids of posts inside a not yet ended Batch API submission of this version: that batch will answer them."""
+    return (select(LLMBatchItem.post_id).join(LLMBatch, LLMBatch.id == LLMBatchItem.batch_id)
+            .where(LLMBatch.prompt_version_id == version_id, LLMBatch.status.in_(BATCH_OPEN)))
+
+
+def store_group_answer(session: Session, group: list[Post], version: PromptVersion, result: CallResult, *,
+                       stage: str, mode: str, auto_action: AutoAction | None) -> list[Detection]:
+    """One answer for posts sharing a normalized text (online call or batch line): an ``LLMCall`` per
+    post, billed on the first (the rest are answered by it at no cost), and a verdict each when ok."""
+    stored = []
+    for i, post in enumerate(group):
+        row = result.as_row(stage=stage, post_id=post.id, prompt_version_id=version.id)
+        if i:
+            row.cache_hit, row.prompt_tokens, row.completion_tokens, row.cost_usd = True, 0, 0, 0.0
+        session.add(row)
+        if result.status == "ok":
+            stored.append(store_verdict(session, post, version, result.model, result.value, mode, auto_action))
+    return stored
 
 
 def store_verdict(session: Session, post: Post, version: PromptVersion, model: str, verdict: Verdict, mode: str,
@@ -218,8 +232,7 @@ def unclassified_post_ids(session: Session, version: PromptVersion, *, limit: in
                         Detection.prompt_version_id == version.id),
         ~exists().where(LLMCall.post_id == Post.id, LLMCall.prompt_version_id == version.id,
                         LLMCall.status.in_(TERMINAL)),
-        ~exists().where(LLMBatchItem.post_id == Post.id, LLMBatchItem.batch_id == LLMBatch.id,
-                        LLMBatch.prompt_version_id == version.id, LLMBatch.status.in_(BATCH_OPEN)),
+        Post.id.not_in(held_by_open_batch(version.id)),
     ).order_by(Post.id)
     return list(session.scalars(query.limit(limit) if limit else query))
 

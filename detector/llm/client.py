@@ -31,7 +31,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from detector.extras import require
-from detector.llm.completions import read_completion, response_format_for, usage_of, with_schema_instruction
+from detector.llm.completions import (RESPONSE_FORMATS, read_completion, response_format_for, usage_of,
+                                      with_schema_instruction)
 from detector.llm.models import LLMCall
 
 log = logging.getLogger(__name__)
@@ -121,7 +122,8 @@ class LLMClient:
         self._slots = threading.BoundedSemaphore(self.concurrency)  # per process, shared by all threads
         self.daily_budget_usd, self.prices = daily_budget_usd, dict(DEFAULT_PRICES if prices is None else prices)
         self.temperature, self.sleep, self._rng, self._unpriced = temperature, sleep, random.Random(), set()
-        response_format_for(Verdict, response_format)  # fail at construction on an unknown dialect
+        if response_format not in RESPONSE_FORMATS:  # fail at construction, not at the first post
+            raise ValueError(f"unknown response format {response_format!r}: one of {', '.join(RESPONSE_FORMATS)}")
         self.response_format = response_format
 
     # -- costs and budget --------------------------------------------------------------------------
