@@ -35,7 +35,8 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy.orm import Session
 
 from detector.metrics import sources
-from detector.metrics.sources import MANUAL, SOURCES, Facts
+from detector.metrics.sources import MANUAL, Facts
+from detector.review.queue import SOURCES
 from detector.metrics.stats import wilson
 
 SPANS: dict[str, timedelta | None] = {"1d": timedelta(days=1), "7d": timedelta(days=7),

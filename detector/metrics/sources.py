@@ -22,14 +22,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from detector.alerts.models import Alert
 from detector.llm.models import PromptVersion
 from detector.posts.models import Author, Post
 from detector.review.models import Detection
-from detector.review.queue import SOURCES
+from detector.review.queue import for_review
 from detector.review.service import decisions_in_force
 from detector.similarity.models import ClusterMember
 
@@ -84,7 +84,7 @@ def load(session: Session) -> Facts:
         select(Detection.id, Detection.path, Detection.content_type, Detection.prompt_version_id,
                Detection.created_at, Detection.cluster_id, Post.author_id)
         .outerjoin(Post, Post.id == Detection.post_id)
-        .where(or_(Detection.is_positive.is_(True), Detection.path.in_(SOURCES)))).all()
+        .where(for_review())).all()
     members = _cluster_authors(session, {r.cluster_id for r in [*alerts, *detections] if r.cluster_id})
 
     def authors(row) -> frozenset[int]:
@@ -112,21 +112,20 @@ def load(session: Session) -> Facts:
                 .where(Detection.prompt_version_id.is_not(None), Post.author_id.in_(chunk))):
             facts.judged_by.setdefault(version_id, set()).add(author_id)
     facts.versions = dict(session.execute(select(PromptVersion.id, PromptVersion.version)).all())
-    facts.credit = _credits(session, alert_decisions, detection_decisions)
+    facts.credit = _credits(session, alert_decisions, detection_decisions, {a.id: a.path for a in alerts})
     return facts
 
 
-def _credits(session: Session, alert_decisions: dict,
-             detection_decisions: dict) -> dict[int, tuple[str, int | None]]:
-    """Per sanctioned account, the path whose confirmed flag sanctioned it (the newest such decision)."""
+def _credits(session: Session, alert_decisions: dict, detection_decisions: dict,
+             alert_path: dict[int, str]) -> dict[int, tuple[str, int | None]]:
+    """Per sanctioned account, the path whose confirmed flag sanctioned it (the newest such decision).
+
+    ``alert_path``: every alert's path, already read by ``load``."""
     confirmed = {"alert": alert_decisions, "detection": detection_decisions,
                  **{kind: decisions_in_force(session, kind) for kind in ("cluster", "post", "author")}}
     confirmed = {kind: {i: d for i, d in rows.items() if d.decision == "confirm_abuse"
                         and (d.effects or {}).get("sanctioned_author_ids")} for kind, rows in confirmed.items()}
-    alert_path: dict[int, str] = {}
     detection_of: dict[int, tuple[str, int | None]] = {}
-    for chunk in _chunks(confirmed["alert"]):
-        alert_path.update(session.execute(select(Alert.id, Alert.path).where(Alert.id.in_(chunk))).all())
     for chunk in _chunks(confirmed["detection"]):
         for det_id, path, version_id in session.execute(select(Detection.id, Detection.path,
                                                                Detection.prompt_version_id)

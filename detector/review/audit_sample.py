@@ -31,6 +31,7 @@ from detector.alerts.models import Alert
 from detector.db.dialect import insert_for
 from detector.posts.models import Author, Post
 from detector.review.models import Detection
+from detector.review.queue import for_review
 from detector.similarity.models import ClusterMember
 
 AUDIT_PATH = "audit"
@@ -48,8 +49,7 @@ def unflagged_posts(session: Session, content_type: str, start: datetime, end: d
                     ~exists().where(ClusterMember.post_id == Post.id,
                                     ClusterMember.cluster_id.in_(alerted_clusters)),
                     ~exists().where(Alert.post_id == Post.id),
-                    ~exists().where(Detection.post_id == Post.id,
-                                    Detection.is_positive.is_(True) | Detection.path.in_(("audit", "report")))))
+                    ~exists().where(Detection.post_id == Post.id, for_review())))
     return list(session.scalars(query.order_by(Post.id).limit(MAX_CANDIDATES)))
 
 

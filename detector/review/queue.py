@@ -22,6 +22,11 @@ SOURCES = ("report", "audit")  # review inputs from outside the detection paths 
 STATUS_OF = {"confirm_abuse": "confirmed", "benign": "benign", "escalate": "escalated"}
 
 
+def for_review():
+    """Detections that are review items: a path's "professional seller" verdict, a report, an audit sample."""
+    return or_(Detection.is_positive.is_(True), Detection.path.in_(SOURCES))
+
+
 def _dict(obj, *fields: str) -> dict:
     return {f: getattr(obj, f) for f in fields}
 
@@ -40,7 +45,7 @@ def list_queue(s: Session, *, content_types=None, paths=None, statuses=("open",)
     q = (select(Alert, Cluster.size, Cluster.distinct_authors).where(Alert.status.in_(list(statuses)))
          .outerjoin(Cluster, Cluster.id == Alert.cluster_id))
     dq = (select(Detection, Post.text).join(Post, Post.id == Detection.post_id)
-          .where(or_(Detection.is_positive.is_(True), Detection.path.in_(SOURCES))))
+          .where(for_review()))
     for a_col, d_col, wanted in ((Alert.content_type, Detection.content_type, content_types),
                                  (Alert.path, Detection.path, paths)):
         if wanted:
